@@ -1,0 +1,85 @@
+"""The `thbkg` command: wiring only; the work is done by the library modules."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from thbkg.graph import LoadError, expand_paths, load_dataset
+from thbkg.limits import LimitExceeded, bounded
+from thbkg.queries import QueryError, find_query, load_queries, render_result, run_query
+from thbkg.validate import ValidationError, validate_dataset
+
+__all__ = ["main"]
+
+EXIT_OK, EXIT_INVALID, EXIT_ERROR = 0, 1, 2
+
+timeout_option = click.option("--timeout", type=click.FloatRange(min=1), default=300, show_default=True,
+                              help="Give up (exit 2) after this many seconds.")
+memory_option = click.option("--max-memory", type=click.IntRange(min=256), default=4096, show_default=True,
+                             help="Give up (exit 2) if more than this many MiB of memory are needed.")
+
+
+def _fail(message: str) -> None:
+    click.echo(f"error: {message}", err=True)
+    sys.exit(EXIT_ERROR)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="thbkg")
+def main() -> None:
+    """THB-KG: France's fight against trafficking in human beings, as a knowledge graph."""
+
+
+@main.command()
+@click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
+@click.option("--format", "fmt", type=click.Choice(["text", "turtle", "json"]), default="text", show_default=True,
+              help="Report format: readable text, the SHACL report graph in Turtle, or JSON.")
+@click.option("--shapes", "shapes", multiple=True, type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="Shape file(s) to use instead of the bundled ones (repeatable).")
+@timeout_option
+@memory_option
+def validate(paths: tuple[Path, ...], fmt: str, shapes: tuple[Path, ...], timeout: float, max_memory: int) -> None:
+    """Check the graph (or the given RDF files or folders) against the SHACL shapes.
+
+    Exit status: 0 conforms, 1 does not conform, 2 could not run (unreadable file, syntax error).
+    """
+    try:
+        with bounded(timeout, max_memory * 2**20):
+            loaded = load_dataset(expand_paths(paths) if paths else None)
+            result = validate_dataset(loaded, list(shapes) or None)
+    except (LoadError, ValidationError, LimitExceeded) as exc:
+        _fail(str(exc))
+    output = {"text": result.to_text, "turtle": result.to_turtle, "json": result.to_json}[fmt]()
+    click.echo(output)
+    sys.exit(EXIT_OK if result.conforms else EXIT_INVALID)
+
+
+@main.command()
+@click.argument("query", required=False)
+@click.option("--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table", show_default=True,
+              help="Result format for SELECT and ASK (CONSTRUCT and DESCRIBE always give Turtle).")
+@click.option("--data", "data", multiple=True, type=click.Path(exists=True, path_type=Path),
+              help="Query these RDF files or folders instead of the bundled graph (repeatable).")
+@click.option("--list", "list_queries", is_flag=True, help="List the bundled competency questions and exit.")
+@timeout_option
+@memory_option
+def query(query: str | None, fmt: str, data: tuple[Path, ...], list_queries: bool, timeout: float,
+          max_memory: int) -> None:
+    """Run a SPARQL file, or a bundled query by name (e.g. `cq-01`), against the graph."""
+    if list_queries:
+        for named in load_queries():
+            click.echo(f"{named.name}\t{named.question}")
+        return
+    if not query:
+        _fail("give a query file or name, or --list to see the bundled ones")
+    try:
+        named = find_query(query)
+        with bounded(timeout, max_memory * 2**20):
+            loaded = load_dataset(expand_paths(data) if data else None)
+            result = run_query(loaded.dataset, named.text)
+            click.echo(render_result(result, fmt))
+    except (QueryError, LoadError, LimitExceeded) as exc:
+        _fail(str(exc))

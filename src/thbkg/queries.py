@@ -1,0 +1,123 @@
+"""The competency questions and quality checks: finding, reading and running SPARQL files."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import rdflib.plugins.sparql
+from rdflib import Dataset, Graph
+from rdflib.query import Result
+
+from thbkg.graph import bundle_dir, network_forbidden
+
+__all__ = [
+    "NamedQuery",
+    "QueryError",
+    "find_query",
+    "load_queries",
+    "render_result",
+    "result_rows",
+    "run_query",
+]
+
+# Queries may never make rdflib dereference FROM / FROM NAMED IRIs (file or network access).
+rdflib.plugins.sparql.SPARQL_LOAD_GRAPHS = False
+
+
+class QueryError(Exception):
+    """A query file that cannot be found, parsed or run."""
+
+
+@dataclass(frozen=True)
+class NamedQuery:
+    """A SPARQL file: its question (first comment line), its text and its expected results."""
+
+    path: Path
+    question: str
+    text: str
+    expected: Path | None
+
+    @property
+    def name(self) -> str:
+        return self.path.stem
+
+    @classmethod
+    def from_path(cls, path: Path) -> "NamedQuery":
+        text = path.read_text(encoding="utf-8")
+        comments = [line[1:].strip() for line in text.splitlines() if line.startswith("#")]
+        question = comments[0] if comments else path.stem
+        expected = None
+        for comment in comments:
+            if comment.lower().startswith("expected:"):
+                expected = path.parent / comment.split(":", 1)[1].strip()
+        return cls(path=path, question=question, text=text, expected=expected)
+
+
+def load_queries(folder: Path | None = None, pattern: str = "cq-*.rq") -> list[NamedQuery]:
+    """Every query file matching ``pattern`` in ``folder`` (default: the bundled queries)."""
+    folder = folder or bundle_dir() / "queries"
+    return [NamedQuery.from_path(p) for p in sorted(folder.glob(pattern))]
+
+
+def find_query(name_or_path: str, folder: Path | None = None) -> NamedQuery:
+    """A query by file path, by file name, or by name prefix such as ``cq-01``."""
+    path = Path(name_or_path)
+    if path.is_file():
+        return NamedQuery.from_path(path)
+    folder = folder or bundle_dir() / "queries"
+    stem = path.name.removesuffix(".rq")
+    matches = sorted(p for p in folder.rglob("*.rq") if p.stem == stem or p.stem.startswith(stem + "-"))
+    if len(matches) == 1:
+        return NamedQuery.from_path(matches[0])
+    if not matches:
+        raise QueryError(f"no query file or name {name_or_path!r}; try `thbkg query --list`")
+    raise QueryError(f"{name_or_path!r} matches {len(matches)} queries: "
+                     + ", ".join(p.stem for p in matches))
+
+
+def run_query(dataset: Dataset | Graph, text: str) -> Result:
+    """Run SPARQL ``text`` over ``dataset`` (default graph = union of all graphs), offline."""
+    try:
+        with network_forbidden():
+            result = dataset.query(text)
+            if result.type in ("SELECT", "ASK"):
+                result.bindings  # evaluate now, inside the guard
+            return result
+    except PermissionError as exc:
+        raise QueryError(f"{exc}: SERVICE and remote FROM are not allowed") from None
+    except Exception as exc:  # pyparsing and rdflib evaluation errors
+        raise QueryError(f"cannot run query: {' '.join(str(exc).split())[:400]}") from None
+
+
+def result_rows(result: Result) -> list[list[str]]:
+    """SELECT results as rows of strings, as the CSV results format writes them (header first)."""
+    text = result.serialize(format="csv").decode("utf-8")
+    return [row for row in csv.reader(io.StringIO(text))]
+
+
+def _table(rows: list[list[str]]) -> str:
+    if not rows:
+        return ""
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    lines = ["  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip() for row in rows]
+    lines.insert(1, "  ".join("-" * w for w in widths))
+    return "\n".join(lines)
+
+
+def render_result(result: Result, fmt: str = "table") -> str:
+    """SELECT/ASK as a text table, CSV or SPARQL JSON; CONSTRUCT/DESCRIBE as Turtle."""
+    if result.type in ("CONSTRUCT", "DESCRIBE"):
+        return result.graph.serialize(format="turtle")
+    if result.type == "ASK":
+        answer = bool(result.askAnswer)
+        return json.dumps({"head": {}, "boolean": answer}) if fmt == "json" else str(answer).lower()
+    if fmt == "csv":
+        return result.serialize(format="csv").decode("utf-8")
+    if fmt == "json":
+        return result.serialize(format="json").decode("utf-8")
+    rows = result_rows(result)
+    return _table(rows) + f"\n({len(rows) - 1} row(s))"

@@ -1,0 +1,200 @@
+"""SHACL validation of the graph with pyshacl, as values: findings grouped by resource."""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+
+from pyshacl import validate as pyshacl_validate
+from rdflib import BNode, Graph, Literal, URIRef
+from rdflib.namespace import RDF, SH
+from rdflib.term import Node
+
+from thbkg.graph import LoadedDataset, LoadError, bundle_dir, load_dataset
+from thbkg.namespaces import bind_prefixes
+
+__all__ = [
+    "Finding",
+    "ValidationError",
+    "ValidationResult",
+    "ontology_graph",
+    "shapes_graph",
+    "shapes_paths",
+    "validate_dataset",
+]
+
+
+class ValidationError(Exception):
+    """Validation could not run at all (bad shapes, an engine failure)."""
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One SHACL result, in terms a reader can act on."""
+
+    focus: Node
+    path: Node | None
+    value: Node | None
+    message: str
+    severity: str
+    shape: Node | None
+    files: tuple[Path, ...] = ()
+
+    def as_dict(self, shorten) -> dict:
+        return {
+            "resource": shorten(self.focus),
+            "property": shorten(self.path) if self.path is not None else None,
+            "value": shorten(self.value) if self.value is not None else None,
+            "message": self.message,
+            "severity": self.severity,
+            "shape": shorten(self.shape) if self.shape is not None else None,
+            "files": [str(f) for f in self.files],
+        }
+
+
+@dataclass
+class ValidationResult:
+    """What pyshacl found: ``conforms`` is False only when there is a violation."""
+
+    conforms: bool
+    findings: list[Finding] = field(default_factory=list)
+    report_graph: Graph = field(default_factory=Graph)
+
+    @property
+    def violations(self) -> list[Finding]:
+        return [f for f in self.findings if f.severity == "Violation"]
+
+    @property
+    def warnings(self) -> list[Finding]:
+        return [f for f in self.findings if f.severity != "Violation"]
+
+    def by_resource(self) -> dict[Node, list[Finding]]:
+        grouped: dict[Node, list[Finding]] = defaultdict(list)
+        for finding in sorted(self.findings, key=lambda f: (str(f.focus), f.severity, str(f.path), f.message)):
+            grouped[finding.focus].append(finding)
+        return dict(grouped)
+
+    def shorten(self, node: Node | None) -> str:
+        if node is None:
+            return ""
+        if isinstance(node, URIRef):
+            try:
+                return self.report_graph.namespace_manager.normalizeUri(node)
+            except Exception:  # an IRI rdflib cannot abbreviate
+                return f"<{node}>"
+        if isinstance(node, Literal):
+            return node.n3(self.report_graph.namespace_manager)
+        return f"_:{node}"
+
+    def to_text(self) -> str:
+        """A readable report grouped by resource: message, property, offending value, file."""
+        if not self.findings:
+            return "The data conforms to the shapes: no violations, no warnings."
+        lines = [f"{len(self.violations)} violation(s) and {len(self.warnings)} warning(s) "
+                 f"in {len(self.by_resource())} resource(s)."]
+        for focus, findings in self.by_resource().items():
+            files = sorted({str(p) for f in findings for p in f.files})
+            lines.append("")
+            lines.append(f"{self.shorten(focus)}" + (f"  (in {', '.join(files)})" if files else ""))
+            for f in findings:
+                lines.append(f"  {f.severity}: {f.message}")
+                detail = []
+                if f.path is not None:
+                    detail.append(f"property {self.shorten(f.path)}")
+                if f.value is not None:
+                    detail.append(f"value {self.shorten(f.value)}")
+                if f.shape is not None and not isinstance(f.shape, BNode):
+                    detail.append(f"shape {self.shorten(f.shape)}")
+                if detail:
+                    lines.append("    " + "; ".join(detail))
+        return "\n".join(lines)
+
+    def to_json(self) -> str:
+        return json.dumps({"conforms": self.conforms,
+                           "violations": len(self.violations),
+                           "warnings": len(self.warnings),
+                           "results": [f.as_dict(self.shorten) for f in sorted(
+                               self.findings, key=lambda f: (str(f.focus), str(f.path), f.message))]},
+                          indent=2, ensure_ascii=False)
+
+    def to_turtle(self) -> str:
+        return self.report_graph.serialize(format="turtle")
+
+
+def shapes_paths(root: Path | None = None) -> list[Path]:
+    """The bundled shape files: violations, then warnings."""
+    ontology = (root or bundle_dir()) / "ontology"
+    return [p for p in (ontology / "shapes.ttl", ontology / "shapes-warnings.ttl") if p.is_file()]
+
+
+@lru_cache(maxsize=4)
+def _load_graph(paths: tuple[Path, ...]) -> Graph:
+    graph = bind_prefixes(Graph())
+    for quad in load_dataset(paths).dataset.quads((None, None, None, None)):
+        graph.add(quad[:3])
+    return graph
+
+
+def shapes_graph(paths: list[Path] | None = None) -> Graph:
+    """The SHACL shapes as one graph (cached per list of files)."""
+    return _load_graph(tuple(paths or shapes_paths()))
+
+
+def ontology_graph(root: Path | None = None) -> Graph:
+    """The ontology and SKOS vocabularies: class hierarchy and concepts the shapes rely on."""
+    ontology = (root or bundle_dir()) / "ontology"
+    return _load_graph((ontology / "thb.ttl", *sorted((ontology / "vocabularies").glob("*.ttl"))))
+
+
+def _findings(report: Graph, loaded: LoadedDataset) -> list[Finding]:
+    findings = []
+    for result in report.subjects(RDF.type, SH.ValidationResult):
+        focus = report.value(result, SH.focusNode)
+        severity = report.value(result, SH.resultSeverity)
+        messages = [m for m in report.objects(result, SH.resultMessage)]
+        english = [m for m in messages if getattr(m, "language", None) in ("en", None)]
+        findings.append(Finding(
+            focus=focus,
+            path=report.value(result, SH.resultPath),
+            value=report.value(result, SH.value),
+            message=str((english or messages or ["(no message)"])[0]),
+            severity=str(severity).rsplit("#", 1)[-1] if severity else "Violation",
+            shape=report.value(result, SH.sourceShape),
+            files=tuple(sorted(loaded.files_of.get(focus, ()))),
+        ))
+    return findings
+
+
+def validate_dataset(loaded: LoadedDataset, shapes: list[Path] | None = None,
+                     ontology: Graph | None = None) -> ValidationResult:
+    """Validate the union of every graph in ``loaded`` against the shapes.
+
+    The ontology (class hierarchy) is mixed in so that a shape on ``thb:Organisation`` also
+    targets ``thb:Ministry`` instances. Warnings never make the data non-conforming. No
+    ``owl:imports`` is followed.
+    """
+    try:
+        shacl = shapes_graph(shapes)
+        ont = ontology if ontology is not None else ontology_graph()
+    except LoadError as exc:
+        raise ValidationError(f"cannot load shapes or ontology: {exc}") from None
+    data = loaded.union_graph()
+    try:
+        conforms, report, _text = pyshacl_validate(
+            data_graph=data,
+            shacl_graph=shacl,
+            ont_graph=ont,
+            inference="none",
+            advanced=True,
+            allow_warnings=True,
+            do_owl_imports=False,
+            meta_shacl=False,
+        )
+    except Exception as exc:  # pyshacl reports broken shapes as runtime errors
+        raise ValidationError(f"SHACL engine failed: {' '.join(str(exc).split())[:400]}") from None
+    result = ValidationResult(conforms=bool(conforms), report_graph=bind_prefixes(report))
+    result.findings = _findings(report, loaded)
+    return result
