@@ -1,0 +1,102 @@
+"""The `thbkg` command on real files: exit codes 0/1/2 and the key lines of its output."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+
+import pytest
+from click.testing import CliRunner
+
+from conftest import FIXTURES, ROOT
+from thbkg.cli import main
+
+
+@pytest.fixture
+def runner() -> CliRunner:
+    return CliRunner()
+
+
+def test_validate_bundled_graph_exits_0(runner):
+    result = runner.invoke(main, ["validate"])
+    assert result.exit_code == 0, result.output
+    assert "conforms" in result.output
+
+
+@pytest.fixture
+def broken_copy(tmp_path):
+    """A copy of the graph with an impossible date and a negative budget."""
+    shutil.copytree(ROOT / "ontology", tmp_path / "ontology")
+    shutil.copytree(ROOT / "data", tmp_path / "data")
+    projects = tmp_path / "data" / "projects.trig"
+    text = projects.read_text()
+    text, budgets = re.subn(r'schema:value "?(\d+(?:\.\d+)?)"?(\^\^xsd:decimal)?', r'schema:value "-\1"^^xsd:decimal',
+                            text, count=1)
+    text, dates = re.subn(r'"\d{4}-\d{2}-\d{2}"\^\^xsd:date', '"2021-13-45"^^xsd:date', text, count=1)
+    assert budgets == 1 and dates == 1
+    projects.write_text(text)
+    return tmp_path
+
+
+def test_validate_broken_copy_exits_1_with_a_readable_report(runner, broken_copy):
+    result = runner.invoke(main, ["validate", str(broken_copy / "ontology" / "thb.ttl"), str(broken_copy / "data")])
+    assert result.exit_code == 1, result.output
+    assert "2021-13-45" in result.output
+    assert '"-' in result.output
+    assert "projects.trig" in result.output
+    assert "Violation" in result.output
+
+
+def test_validate_json_report_lists_each_result(runner, broken_copy):
+    result = runner.invoke(main, ["validate", "--format", "json", str(broken_copy / "data")])
+    assert result.exit_code == 1
+    report = json.loads(result.output)
+    assert report["conforms"] is False and report["violations"] >= 2
+    assert {"resource", "property", "value", "message", "files"} <= set(report["results"][0])
+
+
+def test_validate_turtle_report_is_a_shacl_report(runner, broken_copy):
+    result = runner.invoke(main, ["validate", "--format", "turtle", str(broken_copy / "data")])
+    assert result.exit_code == 1
+    assert "sh:ValidationReport" in result.output
+
+
+def test_validate_broken_turtle_exits_2_with_file_and_line(runner):
+    path = FIXTURES / "broken" / "unterminated-string.ttl"
+    result = runner.invoke(main, ["validate", str(path)])
+    assert result.exit_code == 2
+    assert f"{path}:6" in result.output
+    assert "Traceback" not in result.output
+
+
+def test_validate_hostile_file_exits_2(runner):
+    result = runner.invoke(main, ["validate", str(FIXTURES / "hostile" / "xxe.rdf")])
+    assert result.exit_code == 2
+    assert "DTD entities" in result.output
+
+
+def test_query_by_name_prints_a_table(runner):
+    result = runner.invoke(main, ["query", "cq-01"])
+    assert result.exit_code == 0, result.output
+    assert "row(s)" in result.output
+
+
+@pytest.mark.parametrize("fmt,marker", [("csv", ","), ("json", '"bindings"')])
+def test_query_formats(runner, fmt, marker):
+    result = runner.invoke(main, ["query", "cq-01", "--format", fmt])
+    assert result.exit_code == 0 and marker in result.output
+
+
+def test_query_list_and_unknown_name(runner):
+    listed = runner.invoke(main, ["query", "--list"])
+    assert listed.exit_code == 0 and "cq-01" in listed.output
+    unknown = runner.invoke(main, ["query", "no-such-query"])
+    assert unknown.exit_code == 2 and "no query file or name" in unknown.output
+
+
+def test_query_syntax_error_exits_2(runner, tmp_path):
+    bad = tmp_path / "bad.rq"
+    bad.write_text("SELECT ?x WHERE { ?x ?y }")
+    result = runner.invoke(main, ["query", str(bad)])
+    assert result.exit_code == 2 and "cannot run query" in result.output

@@ -1,0 +1,42 @@
+"""Competency questions give their expected rows; quality checks return nothing."""
+
+from __future__ import annotations
+
+import csv
+
+import pytest
+from rdflib.plugins.sparql import prepareQuery
+
+from conftest import ROOT
+from thbkg.queries import NamedQuery, load_queries, result_rows, run_query
+
+QUERIES = load_queries(ROOT / "queries")
+CHECKS = load_queries(ROOT / "queries" / "qc", "*-violation.rq")
+
+
+def test_there_are_at_least_25_competency_questions_and_4_checks():
+    assert len(QUERIES) >= 25
+    assert len(CHECKS) >= 4
+
+
+@pytest.mark.parametrize("query", QUERIES + CHECKS, ids=lambda q: q.name)
+def test_query_opens_with_its_question_and_parses(query: NamedQuery):
+    first = query.text.splitlines()[0]
+    assert first.startswith("# ") and first.rstrip().endswith("?"), first
+    prepareQuery(query.text)
+
+
+@pytest.mark.parametrize("query", QUERIES, ids=lambda q: q.name)
+def test_competency_question_returns_its_expected_rows(loaded, query: NamedQuery):
+    assert query.expected is not None and query.expected.name == query.name + ".csv"
+    with query.expected.open(newline="", encoding="utf-8") as handle:
+        expected = list(csv.reader(handle))
+    rows = result_rows(run_query(loaded.dataset, query.text))
+    assert len(rows) > 1, "no rows"
+    assert rows == expected
+
+
+@pytest.mark.parametrize("query", CHECKS, ids=lambda q: q.name)
+def test_quality_check_finds_nothing(loaded, query: NamedQuery):
+    rows = result_rows(run_query(loaded.dataset, query.text))
+    assert rows[1:] == []
