@@ -39,9 +39,11 @@ def main() -> None:
               help="Report format: readable text, the SHACL report graph in Turtle, or JSON.")
 @click.option("--shapes", "shapes", multiple=True, type=click.Path(exists=True, dir_okay=False, path_type=Path),
               help="Shape file(s) to use instead of the bundled ones (repeatable).")
+@click.option("--warnings", "show_warnings", is_flag=True, help="List every warning in the text report, not just counts.")
 @timeout_option
 @memory_option
-def validate(paths: tuple[Path, ...], fmt: str, shapes: tuple[Path, ...], timeout: float, max_memory: int) -> None:
+def validate(paths: tuple[Path, ...], fmt: str, shapes: tuple[Path, ...], show_warnings: bool, timeout: float,
+             max_memory: int) -> None:
     """Check the graph (or the given RDF files or folders) against the SHACL shapes.
 
     Exit status: 0 conforms, 1 does not conform, 2 could not run (unreadable file, syntax error).
@@ -52,7 +54,7 @@ def validate(paths: tuple[Path, ...], fmt: str, shapes: tuple[Path, ...], timeou
             result = validate_dataset(loaded, list(shapes) or None)
     except (LoadError, ValidationError, LimitExceeded) as exc:
         _fail(str(exc))
-    output = {"text": result.to_text, "turtle": result.to_turtle, "json": result.to_json}[fmt]()
+    output = {"text": lambda: result.to_text(show_warnings), "turtle": result.to_turtle, "json": result.to_json}[fmt]()
     click.echo(output)
     sys.exit(EXIT_OK if result.conforms else EXIT_INVALID)
 

@@ -250,7 +250,7 @@ def load_dataset(paths: Iterable[Path | str] | None = None, *, max_bytes: int = 
 
     def context_of(name: URIRef | BNode | None) -> Graph:
         if name is None or name == DATASET_DEFAULT_GRAPH_ID:
-            return dataset.default_context
+            return dataset.default_graph
         if name not in contexts:
             contexts[name] = dataset.graph(name)
         return contexts[name]

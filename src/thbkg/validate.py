@@ -71,12 +71,6 @@ class ValidationResult:
     def warnings(self) -> list[Finding]:
         return [f for f in self.findings if f.severity != "Violation"]
 
-    def by_resource(self) -> dict[Node, list[Finding]]:
-        grouped: dict[Node, list[Finding]] = defaultdict(list)
-        for finding in sorted(self.findings, key=lambda f: (str(f.focus), f.severity, str(f.path), f.message)):
-            grouped[finding.focus].append(finding)
-        return dict(grouped)
-
     def shorten(self, node: Node | None) -> str:
         if node is None:
             return ""
@@ -89,13 +83,19 @@ class ValidationResult:
             return node.n3(self.report_graph.namespace_manager)
         return f"_:{node}"
 
-    def to_text(self) -> str:
-        """A readable report grouped by resource: message, property, offending value, file."""
-        if not self.findings:
-            return "The data conforms to the shapes: no violations, no warnings."
-        lines = [f"{len(self.violations)} violation(s) and {len(self.warnings)} warning(s) "
-                 f"in {len(self.by_resource())} resource(s)."]
-        for focus, findings in self.by_resource().items():
+    def to_text(self, show_warnings: bool = False) -> str:
+        """A readable report grouped by resource: message, property, offending value, file.
+
+        Violations are always listed; warnings (recommendations) are counted per message
+        unless ``show_warnings`` lists them too.
+        """
+        verdict = "The data conforms to the shapes" if self.conforms else "The data does NOT conform to the shapes"
+        lines = [f"{verdict}: {len(self.violations)} violation(s), {len(self.warnings)} warning(s)."]
+        listed = self.findings if show_warnings else self.violations
+        grouped: dict[Node, list[Finding]] = defaultdict(list)
+        for finding in sorted(listed, key=lambda f: (str(f.focus), f.severity, str(f.path), f.message)):
+            grouped[finding.focus].append(finding)
+        for focus, findings in grouped.items():
             files = sorted({str(p) for f in findings for p in f.files})
             lines.append("")
             lines.append(f"{self.shorten(focus)}" + (f"  (in {', '.join(files)})" if files else ""))
@@ -110,6 +110,13 @@ class ValidationResult:
                     detail.append(f"shape {self.shorten(f.shape)}")
                 if detail:
                     lines.append("    " + "; ".join(detail))
+        if self.warnings and not show_warnings:
+            counts: dict[str, int] = defaultdict(int)
+            for finding in self.warnings:
+                counts[finding.message] += 1
+            lines.append("")
+            lines.append("Warnings (recommendations, listed in full with --warnings):")
+            lines += [f"  {n:4d} x {message}" for message, n in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))]
         return "\n".join(lines)
 
     def to_json(self) -> str:
