@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install test validate queries clean
+.PHONY: install test validate queries serve clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -25,3 +25,6 @@ queries: $(STAMP)
 
 clean:
 	rm -rf $(VENV) build dist .pytest_cache
+
+serve: $(STAMP)
+	$(BIN)/thbkg serve

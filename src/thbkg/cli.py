@@ -85,3 +85,34 @@ def query(query: str | None, fmt: str, data: tuple[Path, ...], list_queries: boo
             click.echo(render_result(result, fmt))
     except (QueryError, LoadError, LimitExceeded) as exc:
         _fail(str(exc))
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="Interface to listen on.")
+@click.option("--port", type=click.IntRange(1, 65535), default=8000, show_default=True, help="TCP port to listen on.")
+@click.option("--public-url", default=None, help="The URL users reach the server at (service description, links); "
+                                                 "default http://HOST:PORT.")
+@click.option("--timeout", type=click.FloatRange(min=0.1), default=30, show_default=True,
+              help="Stop any query running longer than this many seconds.")
+@click.option("--max-rows", type=click.IntRange(min=1), default=100_000, show_default=True,
+              help="Cut SELECT results after this many rows (the response says so).")
+@click.option("--store", default="memory", show_default=True,
+              help="'memory', or a directory for a persistent Oxigraph store (built once, reopened fast).")
+@click.option("--workers", type=click.IntRange(1, 64), default=4, show_default=True,
+              help="Query worker processes (each can be stopped at the timeout without affecting the others).")
+def serve(host: str, port: int, public_url: str | None, timeout: float, max_rows: int, store: str,
+          workers: int) -> None:
+    """Serve the graph: SPARQL endpoint at /sparql, query page at /, linked data at /id/ and /ontology."""
+    from thbkg.endpoint.app import Settings
+    from thbkg.endpoint.server import ServeError, serve as run_server
+
+    settings = Settings(public_url=public_url or f"http://{host}:{port}", timeout=timeout, max_rows=max_rows,
+                        workers=workers)
+    try:
+        run_server(host, port, store, settings)
+    except (LoadError, ValidationError, ServeError) as exc:
+        _fail(str(exc))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,222 @@
+"""The FastAPI application: SPARQL 1.1 Protocol on Oxigraph workers, linked-data pages, health.
+
+rdflib-endpoint's router provides the service description, the example queries and the OpenAPI
+documentation; its request handlers (which evaluate in the event loop with rdflib, decode forms
+twice and ignore Accept for DESCRIBE) are replaced by ours, see ``ThbSparqlRouter``.
+"""
+
+from __future__ import annotations
+
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from html import escape
+from pathlib import Path
+
+from fastapi import FastAPI, Request, Response
+from fastapi.middleware.cors import CORSMiddleware
+from rdflib import Graph, URIRef
+from rdflib.namespace import RDF
+from rdflib_endpoint import SparqlRouter
+
+from thbkg.endpoint.pages import RDF_PAGE_FORMATS, describe, render_html
+from thbkg.endpoint.pool import QueryFailed, QueryPool, QueryTimeout, StoreSpec
+from thbkg.endpoint.protocol import MAX_BODY, ProtocolError, negotiate, read_request
+from thbkg.endpoint.ui import render_ui
+from thbkg.engine import GRAPH_FORMATS, RESULT_FORMATS
+from thbkg.graph import LoadedDataset
+from thbkg.namespaces import BASE, SD, bind_prefixes
+from thbkg.queries import NamedQuery
+from thbkg.sparql_guard import QueryRefused, inspect_query
+
+__all__ = ["Settings", "ThbSparqlRouter", "create_app"]
+
+_ALIASES = {"application/json": "application/sparql-results+json", "application/xml": "application/sparql-results+xml",
+            "text/xml": "application/sparql-results+xml", "application/x-turtle": "text/turtle",
+            "application/json-ld": "application/ld+json", "text/plain": "application/n-triples"}
+_SD_FORMATS = {"text/turtle": "turtle", "application/ld+json": "json-ld", "application/rdf+xml": "xml"}
+
+
+@dataclass(frozen=True)
+class Settings:
+    """What `thbkg serve` was asked for."""
+
+    public_url: str = "http://127.0.0.1:8000"
+    timeout: float = 30.0
+    max_rows: int = 100_000
+    workers: int = 4
+    memory_bytes: int | None = 2 * 2**30
+
+
+def _error(status: int, message: str, headers: dict | None = None) -> Response:
+    """A short plain-text error: never HTML, never the request echoed back."""
+    return Response(f"{status} {message}\n", status_code=status, media_type="text/plain; charset=utf-8",
+                    headers=headers)
+
+
+class ThbSparqlRouter(SparqlRouter):
+    """rdflib-endpoint's router with our protocol handlers in place of its own."""
+
+    def __init__(self, *, loaded: LoadedDataset, pool_holder: dict, settings: Settings,
+                 example_queries: dict, **kwargs):
+        super().__init__(path="/sparql", graph=loaded.dataset, public_url=settings.public_url.rstrip("/") + "/sparql",
+                         example_queries=example_queries, **kwargs)
+        self.routes.clear()  # rdflib-endpoint's own GET/POST handlers: replaced below
+        self.pool_holder = pool_holder
+        self.settings = settings
+        # We refuse SERVICE, so we do not advertise federated query; we do answer TSV and XML.
+        from rdflib_endpoint.utils import FORMATS
+        service = next(self.service_description.subjects(RDF.type, SD.Service))
+        self.service_description.remove((service, SD.feature, SD.BasicFederatedQuery))
+        for fmt in (FORMATS.SPARQL_Results_XML, FORMATS.SPARQL_Results_TSV, FORMATS.N_Triples, FORMATS.JSON_LD):
+            self.service_description.add((service, SD.resultFormat, fmt))
+        bind_prefixes(self.service_description)
+        for method in ("GET", "POST", "HEAD"):
+            self.add_api_route("/sparql", self.sparql_operation, methods=[method], name=f"SPARQL endpoint ({method})",
+                               include_in_schema=method != "HEAD")
+
+    async def sparql_operation(self, request: Request) -> Response:
+        """SPARQL 1.1 Protocol query operation: GET, POST form, POST application/sparql-query."""
+        length = request.headers.get("content-length")
+        if length and length.isdigit() and int(length) > MAX_BODY:
+            return _error(413, f"request body over {MAX_BODY // 1024} KiB")
+        body = await request.body()
+        try:
+            operation = read_request(request.method, request.url.query, request.headers.get("content-type"), body)
+        except ProtocolError as exc:
+            return _error(exc.status, exc.message)
+        accept = request.headers.get("accept")
+        if operation.query is None:
+            return self.describe_service(accept)
+        try:
+            shape = inspect_query(operation.query)
+        except QueryRefused as exc:
+            return _error(exc.status, str(exc))
+        graph_form = shape.form in ("CONSTRUCT", "DESCRIBE")
+        offered = list(GRAPH_FORMATS) if graph_form else list(RESULT_FORMATS)
+        media_type = negotiate(accept, offered, _ALIASES)
+        if media_type is None:
+            return _error(406, "none of the formats in Accept can be produced; offered: " + ", ".join(offered))
+        try:
+            answer = await self.pool_holder["pool"].run(
+                text=operation.query, media_type=media_type, default_graphs=operation.default_graphs,
+                named_graphs=operation.named_graphs, max_rows=self.settings.max_rows)
+        except QueryRefused as exc:
+            return _error(exc.status, str(exc))
+        except QueryTimeout as exc:
+            return _error(503, str(exc))
+        except QueryFailed as exc:
+            return _error(503, str(exc))
+        headers = {"Vary": "Accept"}
+        if answer.truncated:
+            headers["X-THBKG-Truncated"] = f"true; max-rows={self.settings.max_rows}"
+            headers["Warning"] = f'199 thbkg "result truncated to the first {self.settings.max_rows} rows"'
+        content_type = answer.media_type + ("; charset=utf-8" if not answer.media_type.endswith("xml") else "")
+        body = b"" if request.method == "HEAD" else answer.body
+        response = Response(body, media_type=content_type, headers=headers)
+        if request.method == "HEAD":
+            response.headers["content-length"] = str(len(answer.body))
+        return response
+
+    def describe_service(self, accept: str | None) -> Response:
+        """The SPARQL service description (Turtle, JSON-LD, RDF/XML), or the UI for a browser."""
+        media_type = negotiate(accept, ["text/turtle", "application/ld+json", "application/rdf+xml", "text/html"],
+                               _ALIASES)
+        if media_type is None:
+            return _error(406, "the service description is available as text/turtle, application/ld+json or "
+                               "application/rdf+xml")
+        if media_type == "text/html" and accept and "text/html" in accept:
+            return Response(status_code=303, headers={"Location": "/"})
+        media_type = "text/turtle" if media_type == "text/html" else media_type
+        return Response(self.service_description.serialize(format=_SD_FORMATS[media_type]), media_type=media_type)
+
+
+def _examples(queries: list[NamedQuery]) -> dict:
+    return {query.question: {"query": query.text} for query in queries}
+
+
+def create_app(loaded: LoadedDataset, spec: StoreSpec, settings: Settings, queries: list[NamedQuery],
+               ontology_path: Path | None = None) -> FastAPI:
+    """The application over an already loaded and validated dataset."""
+    holder: dict = {}
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI):
+        pool = QueryPool(spec, workers=settings.workers, timeout=settings.timeout, memory_bytes=settings.memory_bytes)
+        await pool.start()
+        holder["pool"] = pool
+        try:
+            yield
+        finally:
+            await pool.close()
+
+    app = FastAPI(title="THB-KG SPARQL endpoint", version="0.1.0", lifespan=lifespan,
+                  description="France's fight against trafficking in human beings, as a knowledge graph. "
+                              "Read-only SPARQL 1.1 endpoint, linked-data pages and dumps.")
+    app.add_middleware(CORSMiddleware, allow_origins=["*"], allow_credentials=False, allow_methods=["GET", "POST", "HEAD"],
+                       allow_headers=["*"], expose_headers=["X-THBKG-Truncated", "Warning"])
+    router = ThbSparqlRouter(loaded=loaded, pool_holder=holder, settings=settings, example_queries=_examples(queries),
+                             title="THB-KG", description="France's fight against trafficking in human beings")
+    app.include_router(router)
+    dataset = loaded.dataset
+    triples = len(dataset)
+
+    @app.get("/", include_in_schema=False)
+    async def ui() -> Response:
+        return Response(render_ui(queries), media_type="text/html; charset=utf-8")
+
+    @app.get("/health")
+    async def health() -> dict:
+        pool = holder.get("pool")
+        return {"status": "ok", "triples": triples, "workers": pool.size if pool else 0}
+
+    def rdf_response(graph: Graph, request: Request, extension: str | None) -> Response:
+        by_extension = {ext: media for media, (_, ext) in RDF_PAGE_FORMATS.items()}
+        if extension:
+            media_type = by_extension[extension]
+        else:
+            media_type = negotiate(request.headers.get("accept"), ["text/html", *RDF_PAGE_FORMATS], _ALIASES)
+            if media_type is None:
+                return _error(406, "available as text/html, " + ", ".join(RDF_PAGE_FORMATS))
+        fmt = RDF_PAGE_FORMATS[media_type][0]
+        return Response(graph.serialize(format=fmt), media_type=media_type, headers={"Vary": "Accept"})
+
+    def split_extension(path: str) -> tuple[str, str | None]:
+        for _, ext in RDF_PAGE_FORMATS.values():
+            if path.endswith(ext):
+                return path[: -len(ext)], ext
+        return path, None
+
+    @app.get("/id/{path:path}", summary="Dereference a resource IRI (HTML, Turtle, JSON-LD, N-Triples)")
+    async def resource(path: str, request: Request) -> Response:
+        path, extension = split_extension(path)
+        iri = URIRef(f"{BASE}id/{path}")
+        graph = describe(dataset, iri)
+        if graph is None:
+            return Response(_not_found_page(iri), status_code=404, media_type="text/html; charset=utf-8")
+        accept = request.headers.get("accept")
+        if extension is None and negotiate(accept, ["text/html", *RDF_PAGE_FORMATS], _ALIASES) == "text/html":
+            return Response(render_html(dataset, iri), media_type="text/html; charset=utf-8", headers={"Vary": "Accept"})
+        return rdf_response(graph, request, extension)
+
+    ontology_graph = bind_prefixes(Graph())
+    for s, p, o, _ in dataset.quads((None, None, None, URIRef(f"{BASE}graph/ontology"))):
+        ontology_graph.add((s, p, o))
+
+    @app.get("/ontology", summary="The ontology (HTML, Turtle, JSON-LD, N-Triples)")
+    @app.get("/ontology{extension}", include_in_schema=False)
+    async def ontology(request: Request, extension: str | None = None) -> Response:
+        if extension and extension not in {ext for _, ext in RDF_PAGE_FORMATS.values()}:
+            return _error(404, "no such ontology format")
+        accept = request.headers.get("accept")
+        if not extension and negotiate(accept, ["text/html", *RDF_PAGE_FORMATS], _ALIASES) == "text/html":
+            return Response(render_html(dataset, URIRef(f"{BASE}ontology")), media_type="text/html; charset=utf-8")
+        return rdf_response(ontology_graph, request, extension)
+
+    return app
+
+
+def _not_found_page(iri: URIRef) -> str:
+    return (f'<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Not found — THB-KG</title></head>'
+            f"<body><h1>Not found</h1><p>THB-KG has no resource <code>{escape(str(iri))}</code>.</p>"
+            f'<p><a href="/">Search the graph with SPARQL</a></p></body></html>')
+

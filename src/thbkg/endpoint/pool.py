@@ -1,0 +1,176 @@
+"""Queries run in worker processes that can be killed at the timeout and replaced.
+
+A thread cannot be stopped in Python, and Oxigraph evaluation holds no checkpoints we could
+interrupt, so each worker is a process with its own read-only Oxigraph store and an address-space
+cap. The event loop never evaluates a query: it hands the text to an idle worker and awaits the
+answer on a pipe; a worker that overruns is SIGKILLed (the CPU is free at once) and a fresh one
+is started in the background.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import multiprocessing
+import os
+import resource
+import signal
+from dataclasses import dataclass
+from multiprocessing.connection import Connection
+from pathlib import Path
+
+__all__ = ["QueryFailed", "QueryPool", "QueryTimeout", "StoreSpec"]
+
+
+class QueryTimeout(Exception):
+    """The query ran longer than the endpoint's timeout and was stopped."""
+
+
+class QueryFailed(Exception):
+    """The worker died while evaluating (usually the memory cap); the query was stopped."""
+
+
+@dataclass(frozen=True)
+class StoreSpec:
+    """How a worker gets its store: load an N-Quads dump into memory, or open a store directory."""
+
+    nquads: Path | None = None
+    directory: Path | None = None
+
+
+def _worker(conn: Connection, spec: StoreSpec, memory_bytes: int | None) -> None:
+    """Worker process main loop: build the engine once, then answer jobs until the pipe closes."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides when workers stop
+    if memory_bytes:
+        resource.setrlimit(resource.RLIMIT_AS, (memory_bytes, memory_bytes))
+    import pyoxigraph as ox
+
+    from thbkg.engine import Engine
+    from thbkg.sparql_guard import QueryRefused
+
+    if spec.directory is not None:
+        engine = Engine.open(spec.directory)
+    else:
+        store = ox.Store()
+        store.bulk_load(path=str(spec.nquads), format=ox.RdfFormat.N_QUADS)
+        engine = Engine(store)
+    conn.send(("ready", None))
+    while True:
+        try:
+            job = conn.recv()
+        except EOFError:
+            return
+        try:
+            conn.send(("ok", engine.run(**job)))
+        except QueryRefused as exc:
+            conn.send(("refused", (str(exc), exc.status)))
+        except MemoryError:
+            conn.send(("failed", "the query needed more memory than a query may use"))
+        except Exception as exc:  # Oxigraph evaluation errors (type errors, overflows ...)
+            conn.send(("failed", f"query evaluation failed: {' '.join(str(exc).split())[:300]}"))
+
+
+class _Worker:
+    def __init__(self, context, spec: StoreSpec, memory_bytes: int | None):
+        self.conn, child = context.Pipe()
+        self.process = context.Process(target=_worker, args=(child, spec, memory_bytes), daemon=True)
+        self.process.start()
+        child.close()
+
+    def kill(self) -> None:
+        if self.process.is_alive():
+            os.kill(self.process.pid, signal.SIGKILL)
+        self.process.join(timeout=5)
+        self.conn.close()
+
+
+class QueryPool:
+    """A fixed number of worker processes; ``run`` awaits an idle one, with a hard timeout."""
+
+    def __init__(self, spec: StoreSpec, *, workers: int = 4, timeout: float = 30.0,
+                 memory_bytes: int | None = 2 * 2**30):
+        self.spec = spec
+        self.size = workers
+        self.timeout = timeout
+        self.memory_bytes = memory_bytes
+        self._context = multiprocessing.get_context("spawn")
+        self._idle: asyncio.Queue[_Worker] = asyncio.Queue()
+        self._all: set[_Worker] = set()
+        self._closing = False
+
+    async def _receive(self, worker: _Worker, timeout: float | None):
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future = loop.create_future()
+
+        def readable() -> None:
+            if future.done():
+                return
+            try:
+                future.set_result(worker.conn.recv())
+            except (EOFError, OSError) as exc:
+                future.set_exception(QueryFailed(f"worker stopped: {exc or 'no answer'}"))
+
+        fd = worker.conn.fileno()
+        loop.add_reader(fd, readable)
+        try:
+            return await asyncio.wait_for(future, timeout)
+        finally:
+            loop.remove_reader(fd)
+
+    async def _spawn(self) -> None:
+        worker = _Worker(self._context, self.spec, self.memory_bytes)
+        self._all.add(worker)
+        try:
+            status, _ = await self._receive(worker, timeout=300)
+        except (QueryFailed, asyncio.TimeoutError):
+            status = "dead"
+        if status != "ready" or self._closing:
+            self._discard(worker)
+            if not self._closing:
+                raise QueryFailed("a query worker could not start: check the store")
+            return
+        self._idle.put_nowait(worker)
+
+    def _discard(self, worker: _Worker) -> None:
+        self._all.discard(worker)
+        worker.kill()
+
+    async def start(self) -> None:
+        await asyncio.gather(*(self._spawn() for _ in range(self.size)))
+
+    async def run(self, **job):
+        """Evaluate ``job`` (Engine.run keyword arguments) in a worker; return its Answer.
+
+        Raises QueryTimeout after ``timeout`` seconds, QueryFailed if the worker died, and
+        re-raises QueryRefused for queries the engine refuses.
+        """
+        from thbkg.sparql_guard import QueryRefused
+
+        worker = await self._idle.get()
+        try:
+            worker.conn.send(job)
+            status, payload = await self._receive(worker, self.timeout)
+        except asyncio.TimeoutError:
+            self._replace(worker)
+            raise QueryTimeout(f"the query did not finish within {self.timeout:g} s and was stopped") from None
+        except (QueryFailed, OSError, EOFError):
+            self._replace(worker)
+            raise QueryFailed("the query was stopped: it needed more memory than a query may use") from None
+        except BaseException:
+            self._replace(worker)  # cancelled (client gone): the worker's state is unknown
+            raise
+        self._idle.put_nowait(worker)
+        if status == "ok":
+            return payload
+        if status == "refused":
+            raise QueryRefused(*payload)
+        raise QueryFailed(payload)
+
+    def _replace(self, worker: _Worker) -> None:
+        self._discard(worker)
+        if not self._closing:
+            asyncio.get_running_loop().create_task(self._spawn())
+
+    async def close(self) -> None:
+        self._closing = True
+        for worker in list(self._all):
+            self._discard(worker)

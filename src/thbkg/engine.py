@@ -1,0 +1,133 @@
+"""SPARQL evaluation by Oxigraph (pyoxigraph) over the graph, answered in any protocol format.
+
+rdflib stays the API for loading, validation and export; this module copies the loaded dataset
+into an Oxigraph store once (or opens a persistent one) and evaluates query strings there.
+"""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import pyoxigraph as ox
+
+from thbkg.sparql_guard import QueryRefused, inspect_query
+
+if TYPE_CHECKING:  # rdflib is not needed in query workers
+    from thbkg.graph import LoadedDataset
+
+__all__ = ["Answer", "Engine", "RESULT_FORMATS", "GRAPH_FORMATS", "store_from_dataset"]
+
+#: media type -> pyoxigraph format, for SELECT/ASK results and for CONSTRUCT/DESCRIBE graphs.
+RESULT_FORMATS: dict[str, ox.QueryResultsFormat] = {
+    "application/sparql-results+json": ox.QueryResultsFormat.JSON,
+    "application/sparql-results+xml": ox.QueryResultsFormat.XML,
+    "text/csv": ox.QueryResultsFormat.CSV,
+    "text/tab-separated-values": ox.QueryResultsFormat.TSV,
+}
+GRAPH_FORMATS: dict[str, ox.RdfFormat] = {
+    "text/turtle": ox.RdfFormat.TURTLE,
+    "application/n-triples": ox.RdfFormat.N_TRIPLES,
+    "application/ld+json": ox.RdfFormat.JSON_LD,
+    "application/rdf+xml": ox.RdfFormat.RDF_XML,
+    "application/n-quads": ox.RdfFormat.N_QUADS,
+    "application/trig": ox.RdfFormat.TRIG,
+}
+
+
+@dataclass(frozen=True)
+class Answer:
+    """A query's serialised answer: what the protocol layer sends back."""
+
+    form: str  # SELECT, ASK, CONSTRUCT or DESCRIBE
+    media_type: str
+    body: bytes
+    rows: int | None = None
+    truncated: bool = False
+
+
+def store_from_dataset(loaded: "LoadedDataset", path: Path | None = None) -> ox.Store:
+    """Copy every quad of ``loaded`` into a new Oxigraph store (on disk at ``path`` if given)."""
+    store = ox.Store(str(path)) if path else ox.Store()
+    data = loaded.dataset.serialize(format="nquads", encoding="utf-8")
+    store.bulk_load(data, format=ox.RdfFormat.N_QUADS)
+    if path:
+        store.flush()
+    return store
+
+
+class Engine:
+    """Evaluates query strings with Oxigraph; the default graph is the union of all graphs."""
+
+    def __init__(self, store: ox.Store):
+        self.store = store
+        self.graph_names = {g.value for g in store.named_graphs() if isinstance(g, ox.NamedNode)}
+
+    @classmethod
+    def open(cls, path: Path) -> "Engine":
+        """An engine over a persistent store directory, opened read-only."""
+        return cls(ox.Store.read_only(str(path)))
+
+    def _dataset(self, graphs: list[str], kind: str) -> list[ox.NamedNode]:
+        unknown = [g for g in graphs if g not in self.graph_names]
+        if unknown:
+            raise QueryRefused(f"{kind} <{unknown[0]}> is not a graph of this endpoint: only its own named "
+                               "graphs can be selected (nothing is fetched or read from files)")
+        return [ox.NamedNode(g) for g in graphs]
+
+    def run(self, text: str, media_type: str | None = None, *, default_graphs: list[str] = (),
+            named_graphs: list[str] = (), max_rows: int | None = None) -> Answer:
+        """Evaluate ``text`` and serialise its answer as ``media_type`` (a default per form if None).
+
+        ``default_graphs`` / ``named_graphs`` are the protocol's ``default-graph-uri`` /
+        ``named-graph-uri``; they override the query's own FROM / FROM NAMED. SELECT answers
+        beyond ``max_rows`` rows are cut there and flagged ``truncated``.
+        """
+        shape = inspect_query(text)
+        default = list(default_graphs) or shape.from_graphs
+        named = list(named_graphs) or shape.from_named
+        kwargs: dict = {"use_default_graph_as_union": not default}
+        if default:
+            kwargs["default_graph"] = self._dataset(default, "default graph")
+        if named or default:
+            kwargs["named_graphs"] = self._dataset(named, "named graph") if named else []
+        try:
+            result = self.store.query(text, **kwargs)
+        except SyntaxError as exc:
+            raise QueryRefused(f"SPARQL syntax error: {exc}") from None
+        if isinstance(result, ox.QueryBoolean):
+            media_type = media_type or "application/sparql-results+json"
+            return Answer("ASK", media_type, result.serialize(format=RESULT_FORMATS[media_type]))
+        if isinstance(result, ox.QueryTriples):
+            media_type = media_type or "text/turtle"
+            form = shape.form if shape.form in ("CONSTRUCT", "DESCRIBE") else "CONSTRUCT"
+            return Answer(form, media_type, result.serialize(format=GRAPH_FORMATS[media_type]))
+        media_type = media_type or "application/sparql-results+json"
+        return self._solutions(result, media_type, max_rows)
+
+    @staticmethod
+    def _solutions(result: ox.QuerySolutions, media_type: str, max_rows: int | None) -> Answer:
+        fmt = RESULT_FORMATS[media_type]
+        if max_rows is None:
+            body = result.serialize(format=fmt)
+            return Answer("SELECT", media_type, body)
+        # Count while buffering at most max_rows + 1 solutions, then let Oxigraph serialise them.
+        variables = result.variables
+        kept = []
+        for solution in result:
+            if len(kept) == max_rows:
+                return Answer("SELECT", media_type, _serialise(variables, kept, fmt), len(kept), truncated=True)
+            kept.append(solution)
+        return Answer("SELECT", media_type, _serialise(variables, kept, fmt), len(kept))
+
+
+def _serialise(variables: list[ox.Variable], solutions: list[ox.QuerySolution], fmt: ox.QueryResultsFormat) -> bytes:
+    """Serialise buffered solutions through Oxigraph by re-reading them as a results document."""
+    # Oxigraph only serialises a live QuerySolutions; build one from a TSV rendering of the rows.
+    lines = ["\t".join(f"?{v.value}" for v in variables)]
+    for solution in solutions:
+        lines.append("\t".join("" if solution[v] is None else str(solution[v]).replace("\t", "\\t") for v in variables))
+    parsed = ox.parse_query_results(io.BytesIO(("\n".join(lines) + "\n").encode()), format=ox.QueryResultsFormat.TSV)
+    return parsed.serialize(format=fmt)

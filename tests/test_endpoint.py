@@ -1,0 +1,319 @@
+"""The SPARQL endpoint, running for real on a loopback port, spoken to over HTTP by real clients."""
+
+from __future__ import annotations
+
+import json
+import signal
+import subprocess
+import sys
+import threading
+import time
+from urllib.parse import quote
+
+import httpx
+import pytest
+from rdflib import Graph
+from SPARQLWrapper import JSON, SPARQLWrapper
+
+from conftest import ROOT, Canary, free_port
+from thbkg.namespaces import SD
+from thbkg.queries import load_queries
+
+PUBLIC_URL = "https://thbkg.example.org"
+MIPROF = "https://w3id.org/thbkg/id/organisation/miprof"
+LABEL_QUERY = ("SELECT ?label WHERE { <%s> <http://www.w3.org/2000/01/rdf-schema#label> ?label } ORDER BY ?label"
+               % MIPROF)
+SLOW_QUERY = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }"
+
+
+class Server:
+    def __init__(self, *args: str):
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        command = [sys.executable, "-m", "thbkg.cli", "serve", "--port", str(self.port), *args]
+        self.process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError("server exited: " + self.process.stdout.read())
+            try:
+                if httpx.get(self.url + "/health", timeout=1).status_code == 200:
+                    return
+            except httpx.HTTPError:
+                time.sleep(0.3)
+        self.stop()
+        raise RuntimeError("server did not start within 120 s")
+
+    def stop(self) -> int:
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGINT)
+            try:
+                self.process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        return self.process.returncode
+
+
+@pytest.fixture(scope="module")
+def server():
+    running = Server("--timeout", "3", "--max-rows", "1000", "--workers", "3", "--public-url", PUBLIC_URL)
+    yield running
+    running.stop()
+
+
+@pytest.fixture(scope="module")
+def client(server):
+    with httpx.Client(base_url=server.url, timeout=30) as http:
+        yield http
+
+
+def labels(response: httpx.Response) -> list[str]:
+    assert response.status_code == 200, response.text
+    return [b["label"]["value"] for b in response.json()["results"]["bindings"]]
+
+
+# -- Protocol: operations ------------------------------------------------------------------
+
+
+def test_get_post_form_and_post_direct_give_the_same_rows(client):
+    accept = {"Accept": "application/sparql-results+json"}
+    by_get = labels(client.get("/sparql", params={"query": LABEL_QUERY}, headers=accept))
+    by_form = labels(client.post("/sparql", data={"query": LABEL_QUERY}, headers=accept))
+    by_body = labels(client.post("/sparql", content=LABEL_QUERY.encode(),
+                                 headers={**accept, "Content-Type": "application/sparql-query"}))
+    assert by_get == by_form == by_body
+    assert any("Interministerial Mission" in label for label in by_get)
+
+
+def test_percent_encoded_iri_matches_by_get_and_by_form_post(client):
+    # An IRI with a percent-encoded character: the form body must be decoded exactly once.
+    query = ('SELECT ?s WHERE { ?s <https://schema.org/url> ?u FILTER(CONTAINS(STR(?u), "%C3%A9") '
+             '|| CONTAINS(STR(?u), "%2F")) } ORDER BY ?s')
+    accept = {"Accept": "application/sparql-results+json"}
+    by_get = client.get("/sparql", params={"query": query}, headers=accept).json()["results"]["bindings"]
+    by_form = client.post("/sparql", data={"query": query}, headers=accept).json()["results"]["bindings"]
+    assert by_get == by_form
+    assert by_get, "the data holds URLs with percent-encoded characters"
+
+
+def test_sparqlwrapper_client(server):
+    wrapper = SPARQLWrapper(server.url + "/sparql")
+    wrapper.setQuery(LABEL_QUERY)
+    wrapper.setReturnFormat(JSON)
+    bindings = wrapper.queryAndConvert()["results"]["bindings"]
+    assert len(bindings) == 2
+
+
+@pytest.mark.parametrize("accept,marker", [
+    ("application/sparql-results+json", b'"bindings"'),
+    ("application/sparql-results+xml", b"<sparql"),
+    ("text/csv", b"label\r\n"),
+    ("text/tab-separated-values", b"?label\n"),
+    ("application/json", b'"bindings"'),
+])
+def test_select_result_formats(client, accept, marker):
+    response = client.get("/sparql", params={"query": LABEL_QUERY}, headers={"Accept": accept})
+    assert response.status_code == 200
+    assert marker in response.content
+
+
+def test_q_values_choose_the_format(client):
+    response = client.get("/sparql", params={"query": LABEL_QUERY},
+                          headers={"Accept": "application/sparql-results+json;q=0.5, text/csv;q=0.9"})
+    assert response.headers["content-type"].startswith("text/csv")
+
+
+@pytest.mark.parametrize("accept,fmt", [
+    ("text/turtle", "turtle"), ("application/n-triples", "nt"), ("application/ld+json", "json-ld"),
+    ("application/rdf+xml", "xml"), ("application/n-quads", "nquads"), ("application/trig", "trig"),
+])
+def test_describe_and_construct_follow_accept(client, accept, fmt):
+    for query in (f"DESCRIBE <{MIPROF}>", f"CONSTRUCT WHERE {{ <{MIPROF}> ?p ?o }}"):
+        response = client.get("/sparql", params={"query": query}, headers={"Accept": accept})
+        assert response.status_code == 200 and response.headers["content-type"].startswith(accept)
+        graph = Graph().parse(data=response.content, format=fmt)
+        assert len(graph) >= 5
+
+
+def test_ask(client):
+    response = client.get("/sparql", params={"query": f"ASK {{ <{MIPROF}> ?p ?o }}"},
+                          headers={"Accept": "application/sparql-results+json"})
+    assert response.json()["boolean"] is True
+
+
+def test_406_when_nothing_acceptable(client):
+    response = client.get("/sparql", params={"query": LABEL_QUERY}, headers={"Accept": "image/png"})
+    assert response.status_code == 406
+
+
+def test_head_and_cors(client):
+    head = client.head("/sparql", params={"query": LABEL_QUERY})
+    assert head.status_code == 200 and head.content == b""
+    get = client.get("/sparql", params={"query": LABEL_QUERY}, headers={"Origin": "https://example.org"})
+    assert get.headers["access-control-allow-origin"] == "*"
+    assert "access-control-allow-credentials" not in get.headers
+
+
+def test_default_and_named_graph_uri(client):
+    query = "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }"
+    everything = int(client.get("/sparql", params={"query": query}).json()["results"]["bindings"][0]["n"]["value"])
+    one = client.get("/sparql", params={"query": query, "default-graph-uri": "https://w3id.org/thbkg/id/source/r34"})
+    assert 0 < int(one.json()["results"]["bindings"][0]["n"]["value"]) < everything
+    named = client.get("/sparql", params={"query": "SELECT DISTINCT ?g WHERE { GRAPH ?g { ?s ?p ?o } }",
+                                          "named-graph-uri": "https://w3id.org/thbkg/id/source/r34"})
+    assert [b["g"]["value"] for b in named.json()["results"]["bindings"]] == ["https://w3id.org/thbkg/id/source/r34"]
+
+
+# -- Protocol: errors ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("request_kwargs,status", [
+    ({"method": "GET", "url": "/sparql?query=SELECT%20*%20WHERE%20%7B%3Fs%20%3Fp%7D"}, 400),
+    ({"method": "GET", "url": "/sparql?query=ASK%7B%7D&query=ASK%7B%7D"}, 400),
+    ({"method": "GET", "url": "/sparql?update=CLEAR%20ALL"}, 403),
+    ({"method": "GET", "url": "/sparql?query="}, 400),
+    ({"method": "GET", "url": "/sparql?query=%ZZ"}, 400),
+    ({"method": "GET", "url": "/sparql?query=%FF%FE"}, 400),
+    ({"method": "GET", "url": "/sparql?query=ASK%7B%7D%00"}, 400),
+    ({"method": "POST", "url": "/sparql", "content": b"ASK {}"}, 415),
+    ({"method": "POST", "url": "/sparql", "content": b"ASK {}", "headers": {"Content-Type": "text/plain"}}, 415),
+    ({"method": "POST", "url": "/sparql", "content": b"INSERT DATA { <a:a> <a:b> <a:c> }",
+      "headers": {"Content-Type": "application/sparql-update"}}, 403),
+    ({"method": "POST", "url": "/sparql", "data": {"update": "CLEAR ALL"}}, 403),
+    ({"method": "POST", "url": "/sparql", "content": "ASK {}".encode("utf-16"),
+      "headers": {"Content-Type": "application/sparql-query"}}, 400),
+    ({"method": "POST", "url": "/sparql", "content": b"ASK {} #" + b"x" * (1024 * 1024 + 1),
+      "headers": {"Content-Type": "application/sparql-query"}}, 413),
+    ({"method": "DELETE", "url": "/sparql"}, 405),
+    ({"method": "PUT", "url": "/sparql", "content": b"x"}, 405),
+])
+def test_malformed_requests_get_a_short_4xx(client, request_kwargs, status):
+    response = client.request(**request_kwargs)
+    assert response.status_code == status, response.text
+    assert "traceback" not in response.text.lower() and "<html" not in response.text.lower()
+    assert len(response.text) < 600
+
+
+def test_syntax_error_says_where(client):
+    response = client.get("/sparql", params={"query": "SELECT * WHERE { ?s ?p }"})
+    assert response.status_code == 400 and "1:" in response.text
+
+
+def test_utf16_body_with_its_charset_is_understood(client):
+    response = client.post("/sparql", content=LABEL_QUERY.encode("utf-16"),
+                           headers={"Content-Type": "application/sparql-query; charset=utf-16",
+                                    "Accept": "application/sparql-results+json"})
+    assert len(labels(response)) == 2
+
+
+def test_input_is_never_echoed_as_html(client):
+    response = client.get("/sparql", params={"query": "<script>alert(1)</script>"})
+    assert response.status_code == 400
+    assert response.headers["content-type"].startswith("text/plain")
+
+
+# -- Safety --------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("template", [
+    "SELECT * WHERE {{ SERVICE <{url}/sparql> {{ ?s ?p ?o }} }}",
+    "SELECT * FROM <{url}/data.ttl> WHERE {{ ?s ?p ?o }}",
+    "SELECT * FROM NAMED <{url}/data.ttl> WHERE {{ GRAPH ?g {{ ?s ?p ?o }} }}",
+    "SELECT * FROM <file:///etc/passwd> WHERE {{ ?s ?p ?o }}",
+])
+def test_service_and_from_make_no_outbound_request(client, template):
+    with Canary() as canary:
+        response = client.get("/sparql", params={"query": template.format(url=canary.url)})
+        time.sleep(0.5)
+        assert response.status_code == 400, response.text
+        assert canary.requests == []
+
+
+def test_slow_query_is_stopped_and_does_not_delay_a_cheap_one(client, server):
+    outcome = {}
+
+    def slow():
+        started = time.monotonic()
+        outcome["slow"] = client.get("/sparql", params={"query": SLOW_QUERY})
+        outcome["slow_seconds"] = time.monotonic() - started
+
+    thread = threading.Thread(target=slow)
+    thread.start()
+    time.sleep(0.5)
+    started = time.monotonic()
+    cheap = client.get("/sparql", params={"query": LABEL_QUERY})
+    cheap_seconds = time.monotonic() - started
+    thread.join()
+    assert cheap.status_code == 200
+    assert cheap_seconds < 2.0, "a cheap query waited behind a slow one"
+    assert outcome["slow"].status_code == 503 and "did not finish within 3 s" in outcome["slow"].text
+    assert outcome["slow_seconds"] < 10
+    # The worker was replaced: the endpoint keeps answering, more than once in parallel.
+    assert client.get("/health").status_code == 200
+    assert labels(client.get("/sparql", params={"query": LABEL_QUERY}))
+
+
+def test_row_cap_is_reported(client):
+    response = client.get("/sparql", params={"query": "SELECT * WHERE { ?s ?p ?o }"},
+                          headers={"Accept": "application/sparql-results+json"})
+    assert response.status_code == 200
+    assert len(response.json()["results"]["bindings"]) == 1000
+    assert response.headers["x-thbkg-truncated"].startswith("true")
+
+
+# -- Service description and linked data ---------------------------------------------------
+
+
+def test_service_description_uses_the_public_url(client):
+    for accept, fmt in (("text/turtle", "turtle"), ("application/ld+json", "json-ld"), ("application/rdf+xml", "xml")):
+        response = client.get("/sparql", headers={"Accept": accept})
+        assert response.status_code == 200
+        graph = Graph().parse(data=response.content, format=fmt)
+        endpoints = {str(o) for o in graph.objects(None, SD.endpoint)}
+        assert f"{PUBLIC_URL}/sparql" in endpoints
+        assert "127.0.0.1" not in response.text
+
+
+@pytest.mark.parametrize("accept,fmt", [("text/turtle", "turtle"), ("application/ld+json", "json-ld"),
+                                        ("application/n-triples", "nt")])
+def test_resource_pages_negotiate_content(client, accept, fmt):
+    response = client.get("/id/organisation/miprof", headers={"Accept": accept})
+    assert response.status_code == 200 and response.headers["content-type"].startswith(accept)
+    assert len(Graph().parse(data=response.content, format=fmt)) >= 5
+
+
+@pytest.mark.parametrize("extension,fmt", [(".ttl", "turtle"), (".jsonld", "json-ld"), (".nt", "nt")])
+def test_resource_pages_by_extension(client, extension, fmt):
+    response = client.get(f"/id/organisation/miprof{extension}")
+    assert response.status_code == 200
+    assert len(Graph().parse(data=response.content, format=fmt)) >= 5
+
+
+def test_resource_html_page_shows_labels_sources_and_claims(client):
+    response = client.get("/id/plan/fr-nap-2", headers={"Accept": "text/html"})
+    assert response.status_code == 200 and response.headers["content-type"].startswith("text/html")
+    assert "stated by" in response.text and "/id/source/" in response.text
+    assert 'class="contested"' in response.text
+
+
+def test_unknown_resource_is_404(client):
+    assert client.get("/id/organisation/no-such-body", headers={"Accept": "text/html"}).status_code == 404
+
+
+def test_ontology_dereferences(client):
+    response = client.get("/ontology", headers={"Accept": "text/turtle"})
+    assert response.status_code == 200 and "owl:Ontology" in response.text
+    assert client.get("/ontology", headers={"Accept": "text/html"}).headers["content-type"].startswith("text/html")
+
+
+def test_query_page_lists_every_question_without_external_assets(client):
+    page = client.get("/").text
+    assert "cdn" not in page.lower() and "<script src" not in page
+    for query in load_queries(ROOT / "queries"):
+        assert json.dumps(query.question)[1:-1] in page
+
+
+def test_ctrl_c_stops_the_server_cleanly():
+    running = Server("--workers", "1")
+    assert running.stop() == 0
