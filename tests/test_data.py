@@ -97,3 +97,21 @@ def test_palermo_convention_is_one_resource(loaded):
     named = {s for prop in (RDFS.label, SKOS.altLabel) for s, o in loaded.dataset.subject_objects(prop)
              if s in instruments and "palermo convention" in str(o).lower()}
     assert named == {URIRef("https://w3id.org/thbkg/id/instrument/untoc")}
+
+
+@pytest.mark.parametrize("fmt", ["trig", "nquads", "json-ld"])
+def test_dataset_round_trips_through_each_dump_format(loaded, fmt):
+    """Literals are written in canonical form, so rdflib's serializers cannot change a term."""
+    from rdflib import Dataset, Graph
+    from rdflib.compare import isomorphic
+
+    copy = Dataset()
+    copy.parse(data=loaded.dataset.serialize(format=fmt, encoding="utf-8"), format=fmt)
+    for graph in loaded.dataset.graphs():
+        if len(graph):
+            original, parsed = Graph(), Graph()
+            for triple in graph:
+                original.add(triple)
+            for triple in copy.graph(graph.identifier):
+                parsed.add(triple)
+            assert isomorphic(original, parsed), graph.identifier

@@ -317,3 +317,86 @@ def test_query_page_lists_every_question_without_external_assets(client):
 def test_ctrl_c_stops_the_server_cleanly():
     running = Server("--workers", "1")
     assert running.stop() == 0
+
+
+# -- For integrators: VoID, dumps, published queries, caching, persistent store ---------------
+
+
+def test_void_has_class_and_property_partitions(client):
+    from rdflib.namespace import VOID
+    response = client.get("/.well-known/void", headers={"Accept": "text/turtle"})
+    assert response.status_code == 200
+    void = Graph().parse(data=response.content, format="turtle")
+    classes = {void.value(p, VOID["class"]) for p in void.objects(None, VOID.classPartition)}
+    properties = {void.value(p, VOID.property) for p in void.objects(None, VOID.propertyPartition)}
+    from thbkg.namespaces import THB
+    assert THB.Observation in classes and THB.Claim in classes
+    assert THB.claimStatus in properties
+    assert f"{PUBLIC_URL}/sparql" in {str(o) for o in void.objects(None, VOID.sparqlEndpoint)}
+
+
+def test_dumps_round_trip_with_their_checksums(client, loaded):
+    import hashlib
+
+    from rdflib import Dataset, URIRef
+    from rdflib.compare import isomorphic
+    from rdflib.namespace import DCAT
+
+    spdx = "http://spdx.org/rdf/terms#"
+    catalogue = Graph().parse(data=client.get("/download/", headers={"Accept": "text/turtle"}).content,
+                              format="turtle")
+    distributions = sorted(catalogue.objects(None, DCAT.distribution))
+    assert len(distributions) == 3
+    for dist in distributions:
+        body = client.get(str(dist).removeprefix(PUBLIC_URL)).content
+        checksum = catalogue.value(dist, URIRef(spdx + "checksum"))
+        assert hashlib.sha256(body).hexdigest() == str(catalogue.value(checksum, URIRef(spdx + "checksumValue")))
+        fmt = {"trig": "trig", "nq": "nquads", "jsonld": "json-ld"}[str(dist).rsplit(".", 1)[-1]]
+        served = Dataset()
+        served.parse(data=body, format=fmt)
+        for graph in loaded.dataset.graphs():
+            if not len(graph):
+                continue
+            original, copy = Graph(), Graph()
+            for triple in graph:
+                original.add(triple)
+            for triple in served.graph(graph.identifier):
+                copy.add(triple)
+            assert isomorphic(original, copy), (fmt, graph.identifier)
+
+
+def test_competency_questions_are_published_as_sparql_executables(client):
+    query = ("PREFIX sh: <http://www.w3.org/ns/shacl#> PREFIX schema: <https://schema.org/> "
+             "PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#> "
+             "SELECT ?q ?comment ?target WHERE { ?q a sh:SPARQLExecutable ; rdfs:comment ?comment ; sh:select ?text ; "
+             "schema:target ?target } ORDER BY ?q")
+    rows = client.get("/sparql", params={"query": query}).json()["results"]["bindings"]
+    assert len(rows) == len(load_queries(ROOT / "queries"))
+    assert {row["target"]["value"] for row in rows} == {f"{PUBLIC_URL}/sparql"}
+
+
+def test_answers_carry_an_etag_and_revalidate_with_304(client):
+    first = client.get("/sparql", params={"query": LABEL_QUERY})
+    etag = first.headers["etag"]
+    again = client.get("/sparql", params={"query": LABEL_QUERY}, headers={"If-None-Match": etag})
+    assert again.status_code == 304 and again.content == b""
+    other = client.get("/sparql", params={"query": LABEL_QUERY}, headers={"Accept": "text/csv"})
+    assert other.headers["etag"] != etag
+
+
+def test_persistent_store_is_built_once_and_reused(tmp_path):
+    store = tmp_path / "store"
+    first = Server("--store", str(store), "--workers", "1")
+    try:
+        rows = httpx.get(first.url + "/sparql", params={"query": LABEL_QUERY}).json()["results"]["bindings"]
+        assert len(rows) == 2
+    finally:
+        first.stop()
+    built = {p.name: p.stat().st_mtime for p in store.iterdir()}
+    second = Server("--store", str(store), "--workers", "1")
+    try:
+        rows = httpx.get(second.url + "/sparql", params={"query": LABEL_QUERY}).json()["results"]["bindings"]
+        assert len(rows) == 2
+    finally:
+        second.stop()
+    assert (store / "thbkg-store.ok").exists() and built

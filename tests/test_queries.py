@@ -40,3 +40,19 @@ def test_competency_question_returns_its_expected_rows(loaded, query: NamedQuery
 def test_quality_check_finds_nothing(loaded, query: NamedQuery):
     rows = result_rows(run_query(loaded.dataset, query.text))
     assert rows[1:] == []
+
+
+@pytest.fixture(scope="module")
+def oxigraph(loaded):
+    from thbkg.engine import Engine, store_from_dataset
+    return Engine(store_from_dataset(loaded))
+
+
+@pytest.mark.parametrize("query", QUERIES, ids=lambda q: q.name)
+def test_competency_question_gives_the_same_rows_on_oxigraph(oxigraph, query: NamedQuery):
+    """The endpoint evaluates with Oxigraph: it must agree with the expected rows too."""
+    import io
+    with query.expected.open(newline="", encoding="utf-8") as handle:
+        expected = list(csv.reader(handle))
+    answer = oxigraph.run(query.text, "text/csv")
+    assert list(csv.reader(io.StringIO(answer.body.decode("utf-8")))) == expected

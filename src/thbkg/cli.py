@@ -100,14 +100,16 @@ def query(query: str | None, fmt: str, data: tuple[Path, ...], list_queries: boo
               help="'memory', or a directory for a persistent Oxigraph store (built once, reopened fast).")
 @click.option("--workers", type=click.IntRange(1, 64), default=4, show_default=True,
               help="Query worker processes (each can be stopped at the timeout without affecting the others).")
+@click.option("--cache/--no-cache", default=True, show_default=True,
+              help="Keep recent answers (the graph is read-only) and answer If-None-Match with 304.")
 def serve(host: str, port: int, public_url: str | None, timeout: float, max_rows: int, store: str,
-          workers: int) -> None:
+          workers: int, cache: bool) -> None:
     """Serve the graph: SPARQL endpoint at /sparql, query page at /, linked data at /id/ and /ontology."""
     from thbkg.endpoint.app import Settings
     from thbkg.endpoint.server import ServeError, serve as run_server
 
     settings = Settings(public_url=public_url or f"http://{host}:{port}", timeout=timeout, max_rows=max_rows,
-                        workers=workers)
+                        workers=workers, cache=cache)
     try:
         run_server(host, port, store, settings)
     except (LoadError, ValidationError, ServeError) as exc:

@@ -10,18 +10,21 @@ from __future__ import annotations
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from html import escape
-from pathlib import Path
 
 from fastapi import FastAPI, Request, Response
 from fastapi.middleware.cors import CORSMiddleware
+from fastapi.staticfiles import StaticFiles
 from rdflib import Graph, URIRef
 from rdflib.namespace import RDF
 from rdflib_endpoint import SparqlRouter
 
+from thbkg.catalogue import Dump
+from thbkg.endpoint.cache import ResultCache
+from thbkg.endpoint.downloads import add_download_routes
 from thbkg.endpoint.pages import RDF_PAGE_FORMATS, describe, render_html
 from thbkg.endpoint.pool import QueryFailed, QueryPool, QueryTimeout, StoreSpec
 from thbkg.endpoint.protocol import MAX_BODY, ProtocolError, negotiate, read_request
-from thbkg.endpoint.ui import render_ui
+from thbkg.endpoint.ui import STATIC_DIR, render_ui
 from thbkg.engine import GRAPH_FORMATS, RESULT_FORMATS
 from thbkg.graph import LoadedDataset
 from thbkg.namespaces import BASE, SD, bind_prefixes
@@ -45,6 +48,7 @@ class Settings:
     max_rows: int = 100_000
     workers: int = 4
     memory_bytes: int | None = 2 * 2**30
+    cache: bool = True
 
 
 def _error(status: int, message: str, headers: dict | None = None) -> Response:
@@ -57,12 +61,13 @@ class ThbSparqlRouter(SparqlRouter):
     """rdflib-endpoint's router with our protocol handlers in place of its own."""
 
     def __init__(self, *, loaded: LoadedDataset, pool_holder: dict, settings: Settings,
-                 example_queries: dict, **kwargs):
+                 example_queries: dict, cache: ResultCache | None = None, **kwargs):
         super().__init__(path="/sparql", graph=loaded.dataset, public_url=settings.public_url.rstrip("/") + "/sparql",
                          example_queries=example_queries, **kwargs)
         self.routes.clear()  # rdflib-endpoint's own GET/POST handlers: replaced below
         self.pool_holder = pool_holder
         self.settings = settings
+        self.cache = cache
         # We refuse SERVICE, so we do not advertise federated query; we do answer TSV and XML.
         from rdflib_endpoint.utils import FORMATS
         service = next(self.service_description.subjects(RDF.type, SD.Service))
@@ -96,17 +101,29 @@ class ThbSparqlRouter(SparqlRouter):
         media_type = negotiate(accept, offered, _ALIASES)
         if media_type is None:
             return _error(406, "none of the formats in Accept can be produced; offered: " + ", ".join(offered))
-        try:
-            answer = await self.pool_holder["pool"].run(
-                text=operation.query, media_type=media_type, default_graphs=operation.default_graphs,
-                named_graphs=operation.named_graphs, max_rows=self.settings.max_rows)
-        except QueryRefused as exc:
-            return _error(exc.status, str(exc))
-        except QueryTimeout as exc:
-            return _error(503, str(exc))
-        except QueryFailed as exc:
-            return _error(503, str(exc))
+        key = (operation.query, media_type, tuple(operation.default_graphs), tuple(operation.named_graphs),
+               self.settings.max_rows)
+        cached = self.cache.get(key) if self.cache else None
+        if cached is not None:
+            answer, etag = cached
+        else:
+            try:
+                answer = await self.pool_holder["pool"].run(
+                    text=operation.query, media_type=media_type, default_graphs=operation.default_graphs,
+                    named_graphs=operation.named_graphs, max_rows=self.settings.max_rows)
+            except QueryRefused as exc:
+                return _error(exc.status, str(exc))
+            except QueryTimeout as exc:
+                return _error(503, str(exc))
+            except QueryFailed as exc:
+                return _error(503, str(exc))
+            etag = self.cache.put(key, answer) if self.cache else None
         headers = {"Vary": "Accept"}
+        if etag:
+            headers["ETag"] = etag
+            headers["Cache-Control"] = "public, max-age=60"
+            if request.headers.get("if-none-match") == etag:
+                return Response(status_code=304, headers=headers)
         if answer.truncated:
             headers["X-THBKG-Truncated"] = f"true; max-rows={self.settings.max_rows}"
             headers["Warning"] = f'199 thbkg "result truncated to the first {self.settings.max_rows} rows"'
@@ -135,7 +152,7 @@ def _examples(queries: list[NamedQuery]) -> dict:
 
 
 def create_app(loaded: LoadedDataset, spec: StoreSpec, settings: Settings, queries: list[NamedQuery],
-               ontology_path: Path | None = None) -> FastAPI:
+               dumps: list[Dump]) -> FastAPI:
     """The application over an already loaded and validated dataset."""
     holder: dict = {}
 
@@ -154,15 +171,21 @@ def create_app(loaded: LoadedDataset, spec: StoreSpec, settings: Settings, queri
                               "Read-only SPARQL 1.1 endpoint, linked-data pages and dumps.")
     app.add_middleware(CORSMiddleware, allow_origins=["*"], allow_credentials=False, allow_methods=["GET", "POST", "HEAD"],
                        allow_headers=["*"], expose_headers=["X-THBKG-Truncated", "Warning"])
+    version = next((dump.sha256 for dump in dumps if dump.name.endswith(".nq")), "")
+    cache = ResultCache(version) if settings.cache else None
     router = ThbSparqlRouter(loaded=loaded, pool_holder=holder, settings=settings, example_queries=_examples(queries),
-                             title="THB-KG", description="France's fight against trafficking in human beings")
+                             cache=cache, title="THB-KG", description="France's fight against trafficking in human beings")
     app.include_router(router)
+    add_download_routes(app, loaded, dumps, settings.public_url)
     dataset = loaded.dataset
     triples = len(dataset)
 
+    ui_page = render_ui(queries)
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+
     @app.get("/", include_in_schema=False)
     async def ui() -> Response:
-        return Response(render_ui(queries), media_type="text/html; charset=utf-8")
+        return Response(ui_page, media_type="text/html; charset=utf-8")
 
     @app.get("/health")
     async def health() -> dict:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import tempfile
 from pathlib import Path
 
+from thbkg.catalogue import add_query_graph, write_dumps
 from thbkg.endpoint.pool import StoreSpec
 from thbkg.graph import LoadedDataset, load_dataset
 from thbkg.queries import load_queries
@@ -56,7 +57,10 @@ def serve(host: str, port: int, store: str, settings, log_level: str = "info") -
     if not validation.conforms:
         raise ServeError("the graph does not conform to its shapes; run `thbkg validate` for the report")
     with tempfile.TemporaryDirectory(prefix="thbkg-") as scratch:
+        queries = load_queries()
+        add_query_graph(loaded.dataset, queries, settings.public_url.rstrip("/") + "/sparql")
         spec = prepare_store(loaded, store, Path(scratch))
-        app = create_app(loaded, spec, settings, load_queries())
+        dumps = write_dumps(loaded, Path(scratch) / "download")
+        app = create_app(loaded, spec, settings, queries, dumps)
         uvicorn.run(app, host=host, port=port, log_level=log_level, timeout_graceful_shutdown=5,
                     h11_max_incomplete_event_size=64 * 1024)

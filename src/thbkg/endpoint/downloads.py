@@ -1,0 +1,50 @@
+"""Routes for integrators: the VoID description, the dumps and their DCAT description."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI, Request, Response
+from fastapi.responses import FileResponse
+
+from thbkg.catalogue import Dump, dcat_description, void_description
+from thbkg.endpoint.protocol import negotiate
+from thbkg.graph import LoadedDataset
+
+__all__ = ["add_download_routes"]
+
+_RDF = {"text/turtle": "turtle", "application/ld+json": "json-ld", "application/rdf+xml": "xml",
+        "application/n-triples": "nt"}
+
+
+def add_download_routes(app: FastAPI, loaded: LoadedDataset, dumps: list[Dump], public_url: str) -> None:
+    void = void_description(loaded, public_url)
+    dcat = dcat_description(dumps, public_url)
+    by_name = {dump.name: dump for dump in dumps}
+
+    def rdf(graph, request: Request) -> Response:
+        media_type = negotiate(request.headers.get("accept"), list(_RDF))
+        if media_type is None:
+            return Response("406 available as " + ", ".join(_RDF) + "\n", status_code=406, media_type="text/plain")
+        return Response(graph.serialize(format=_RDF[media_type]), media_type=media_type, headers={"Vary": "Accept"})
+
+    @app.get("/.well-known/void", summary="VoID description with class and property partitions")
+    async def void_route(request: Request) -> Response:
+        return rdf(void, request)
+
+    @app.get("/download/", summary="The dumps, described in DCAT with their sha256 checksums")
+    async def catalogue(request: Request) -> Response:
+        if negotiate(request.headers.get("accept"), ["text/html", *_RDF]) == "text/html":
+            rows = "".join(f'<li><a href="/download/{d.name}">{d.name}</a> ({d.media_type}, {d.size:,} bytes) '
+                           f"sha256 <code>{d.sha256}</code></li>" for d in dumps)
+            return Response(f'<!doctype html><html lang="en"><head><meta charset="utf-8"><title>THB-KG dumps</title>'
+                            f"</head><body><h1>THB-KG dumps</h1><ul>{rows}</ul>"
+                            f'<p>DCAT: <a href="/download/?format=ttl">Turtle</a></p></body></html>',
+                            media_type="text/html; charset=utf-8")
+        return rdf(dcat, request)
+
+    @app.get("/download/{name}", summary="One dump file (TriG, N-Quads or JSON-LD, named graphs kept)")
+    async def download(name: str) -> Response:
+        dump = by_name.get(name)
+        if dump is None:
+            return Response("404 no such dump; see /download/\n", status_code=404, media_type="text/plain")
+        return FileResponse(dump.path, media_type=dump.media_type,
+                            headers={"Digest": f"sha-256={dump.sha256}", "ETag": f'"{dump.sha256}"'})
