@@ -82,7 +82,8 @@ def query(query: str | None, fmt: str, data: tuple[Path, ...], list_queries: boo
         with bounded(timeout, max_memory * 2**20):
             loaded = load_dataset(expand_paths(data) if data else None)
             result = run_query(loaded.dataset, named.text)
-            click.echo(render_result(result, fmt))
+            output = render_result(result, fmt)
+            click.echo(output, nl=not output.endswith("\n"))
     except (QueryError, LoadError, LimitExceeded) as exc:
         _fail(str(exc))
 
