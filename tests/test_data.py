@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import re
 from pathlib import Path
 
@@ -9,7 +10,7 @@ import pytest
 from rdflib import Literal, URIRef
 from rdflib.namespace import OWL, RDF
 
-from conftest import ROOT, SOURCES
+from conftest import FIXTURES, ROOT, SOURCES
 from thbkg.namespaces import GRAPH, PREFIXES, SRC
 
 RDF_FILES = sorted([*ROOT.glob("ontology/**/*.ttl"), *ROOT.glob("data/*.trig")])
@@ -50,10 +51,13 @@ def test_the_seed_001_advert_never_enters_the_graph(loaded):
     assert not [word for word in ADVERT if word in literals]
 
 
-def verified_identifiers() -> dict[str, str]:
-    """IRI -> slug of its facts.md row, for identifiers facts.md marks VERIFIED."""
+VERIFIED = FIXTURES / "verified-identifiers.csv"
+
+
+def facts_sheet_identifiers(facts: Path) -> dict[str, str]:
+    """IRI -> slug of its facts.md row, for identifiers the fact sheet marks VERIFIED."""
     verified = {}
-    for line in (SOURCES / "facts.md").read_text(encoding="utf-8").splitlines():
+    for line in facts.read_text(encoding="utf-8").splitlines():
         row = re.match(r"\|\s*`([a-z0-9-]+)`\s*\|", line)
         if not row:
             continue
@@ -62,6 +66,17 @@ def verified_identifiers() -> dict[str, str]:
         for iri in re.findall(r"`(http://dbpedia\.org/resource/[^`]+)`\s*—\s*VERIFIED", line):
             verified[iri] = row.group(1)
     return verified
+
+
+def verified_identifiers() -> dict[str, str]:
+    """The VERIFIED identifiers of the fact sheet, as committed beside the tests."""
+    with VERIFIED.open(newline="", encoding="utf-8") as handle:
+        return {row["identifier"]: row["slug"] for row in csv.DictReader(handle)}
+
+
+@pytest.mark.skipif(not (SOURCES / "facts.md").exists(), reason="the shared fact sheet is not beside this checkout")
+def test_committed_verified_identifiers_match_the_fact_sheet():
+    assert verified_identifiers() == facts_sheet_identifiers(SOURCES / "facts.md")
 
 
 def test_every_same_as_is_verified_in_the_fact_sheet_and_on_the_right_resource(loaded):

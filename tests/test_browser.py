@@ -1,0 +1,150 @@
+"""The query page in a real browser (Debian's chromium), with every host but loopback unreachable.
+
+Never skipped: without /usr/bin/chromium and /usr/bin/chromedriver the tests fail and say how to
+install them (`make browser`). No browser or driver is ever downloaded (no Selenium Manager).
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+
+import pytest
+from selenium import webdriver
+from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.common.by import By
+from selenium.webdriver.common.keys import Keys
+from selenium.webdriver.support import expected_conditions as ec
+from selenium.webdriver.support.ui import WebDriverWait
+
+from conftest import ROOT
+from test_endpoint import Server
+from thbkg.endpoint.ui import tab_name
+from thbkg.queries import load_queries
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMEDRIVER = Path("/usr/bin/chromedriver")
+ARTIFACTS = ROOT / "test-artifacts"
+QUERIES = load_queries(ROOT / "queries")
+UNTOC = "United Nations Convention against Transnational Organized Crime"
+
+
+@pytest.fixture(scope="module")
+def server():
+    running = Server("--workers", "2", "--timeout", "10")
+    yield running
+    running.stop()
+
+
+@pytest.fixture(scope="module")
+def browser(tmp_path_factory, monkeypatch_module):
+    missing = [str(path) for path in (CHROMIUM, CHROMEDRIVER) if not path.exists()]
+    if missing:
+        pytest.fail("Debian's chromium is needed for the browser tests; missing " + ", ".join(missing)
+                    + ". Install it with `make browser` (apt-get install chromium chromium-driver).")
+    monkeypatch_module.setenv("SE_OFFLINE", "true")  # Selenium Manager must never fetch anything
+    options = webdriver.ChromeOptions()
+    options.binary_location = str(CHROMIUM)
+    for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-quic",
+                 "--no-first-run", "--disable-background-networking", "--disable-component-update",
+                 "--disable-sync", "--disable-default-apps", "--window-size=1400,1000",
+                 f"--user-data-dir={tmp_path_factory.mktemp('chromium-profile')}",
+                 # Every host but loopback is unreachable: no name resolves, and any request that
+                 # still tried would go to a proxy on the discard port, which refuses it.
+                 "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1",
+                 "--proxy-server=http://127.0.0.1:9", "--proxy-bypass-list=127.0.0.1"):
+        options.add_argument(flag)
+    options.set_capability("goog:loggingPrefs", {"performance": "ALL", "browser": "ALL"})
+    driver = webdriver.Chrome(service=Service(executable_path=str(CHROMEDRIVER)), options=options)
+    yield driver
+    driver.quit()
+
+
+@pytest.fixture(scope="module")
+def monkeypatch_module():
+    with pytest.MonkeyPatch.context() as patch:
+        yield patch
+
+
+def requested_urls(driver) -> list[str]:
+    """Every URL the page asked for, from Chrome's network log (requests that failed included)."""
+    urls = []
+    for entry in driver.get_log("performance"):
+        message = json.loads(entry["message"])["message"]
+        if message["method"] == "Network.requestWillBeSent":
+            urls.append(message["params"]["request"]["url"])
+    return urls
+
+
+def ours(url: str, server: Server) -> bool:
+    """A request to our server, or one the browser answers itself (chrome:// pages, data: URLs)."""
+    return url.startswith((server.url + "/", "data:", "blob:", "chrome:"))
+
+
+def expected_rows(query) -> list[dict]:
+    with query.expected.open(newline="", encoding="utf-8") as handle:
+        return list(csv.DictReader(handle))
+
+
+def test_query_page_runs_a_competency_question_offline(server, browser):
+    wait = WebDriverWait(browser, 30)
+    requested_urls(browser)  # drop what the browser did before this test
+    browser.get(server.url + "/")
+
+    tabs = wait.until(lambda d: len(found := d.find_elements(By.CSS_SELECTOR, ".yasgui .tabsList .tab a[role=tab]"))
+                      == len(QUERIES) and found)
+    names = [tab.find_element(By.TAG_NAME, "span").text for tab in tabs]
+    assert names == [tab_name(query.question) for query in QUERIES]
+    assert [tab.get_attribute("title") for tab in tabs] == [query.question for query in QUERIES]
+    first = QUERIES[0]
+    editor = wait.until(ec.visibility_of_element_located((By.CSS_SELECTOR, ".tabPanel.active .CodeMirror")))
+    assert first.question in editor.text
+
+    wait.until(ec.element_to_be_clickable((By.CSS_SELECTOR, ".tabPanel.active .yasqe_queryButton"))).click()
+    rows = wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, ".tabPanel.active .yasr_results table tbody tr")
+                      or False)
+    expected = expected_rows(first)
+    assert len(rows) == len(expected)
+    cells = [cell.text for row in rows for cell in row.find_elements(By.TAG_NAME, "td")]
+    assert any(UNTOC == cell.strip() for cell in cells), cells
+
+    ARTIFACTS.mkdir(exist_ok=True)
+    browser.set_window_size(1400, 1400)
+    browser.save_screenshot(str(ARTIFACTS / "ui.png"))
+
+    loaded = browser.execute_script("return performance.getEntriesByType('resource').map(e => e.name)")
+    urls = requested_urls(browser)
+    assert server.url + "/static/yasgui/yasgui.min.js" in loaded
+    assert server.url + "/sparql" in urls
+    assert [url for url in urls + loaded if not ours(url, server)] == []
+    errors = [entry["message"] for entry in browser.get_log("browser") if entry["level"] == "SEVERE"]
+    assert errors == []
+
+
+def test_our_prefixes_are_offered_in_a_new_tab(server, browser):
+    wait = WebDriverWait(browser, 30)
+    requested_urls(browser)  # drop what the browser did before this test
+    browser.get(server.url + "/")
+    wait.until(ec.element_to_be_clickable((By.CSS_SELECTOR, ".yasgui .tabsList .addTab"))).click()
+    wait.until(lambda d: len(d.find_elements(By.CSS_SELECTOR, ".yasgui .tabsList .tab")) == len(QUERIES) + 1)
+    endpoint = wait.until(ec.visibility_of_element_located((By.CSS_SELECTOR, ".tabPanel.active .autocomplete")))
+    assert endpoint.get_attribute("value") == server.url + "/sparql"
+    wait.until(ec.visibility_of_element_located((By.CSS_SELECTOR, ".tabPanel.active .CodeMirror"))).click()
+    typing = browser.switch_to.active_element
+    typing.send_keys(Keys.CONTROL, "a")
+    typing.send_keys(Keys.DELETE)
+    typing.send_keys("PREFIX thbs")
+    hints = wait.until(ec.visibility_of_element_located((By.CSS_SELECTOR, ".CodeMirror-hints")))
+    assert "thbsh: <https://w3id.org/thbkg/shapes#>" in hints.text
+    urls = requested_urls(browser)
+    assert urls and [url for url in urls if not ours(url, server)] == []
+
+
+def test_other_hosts_really_are_unreachable(browser, server):
+    # The control: from this browser, a request to any other host fails.
+    browser.get(server.url + "/health")
+    outcome = browser.execute_async_script(
+        "const done = arguments[0];"
+        "fetch('https://example.org/', {mode: 'no-cors'}).then(() => done('reached'), e => done('failed: ' + e));")
+    assert outcome.startswith("failed")
