@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install test validate queries serve clean
+.PHONY: install browser test validate queries serve clean bench
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -14,7 +14,19 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
-test: $(STAMP)
+# The browser tests drive Debian's chromium; it comes from apt, never from a download.
+browser:
+	@if [ -x /usr/bin/chromium ] && [ -x /usr/bin/chromedriver ]; then exit 0; fi; \
+	if ! command -v apt-get >/dev/null; then \
+	  echo "The browser tests need /usr/bin/chromium and /usr/bin/chromedriver (Debian's chromium and" \
+	       "chromium-driver) and apt-get is not available: install them, then run make test again." >&2; \
+	  exit 1; \
+	fi; \
+	sudo=$$([ "$$(id -u)" = 0 ] || echo sudo); \
+	$$sudo apt-get update && \
+	$$sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends chromium chromium-driver
+
+test: $(STAMP) browser
 	$(BIN)/python -m pytest
 
 validate: $(STAMP)
@@ -28,3 +40,15 @@ clean:
 
 serve: $(STAMP)
 	$(BIN)/thbkg serve
+
+# Side by side with Oxigraph's server and rdflib-endpoint (minutes; never part of `make test`).
+# make bench BENCH_ARGS="--datasets bundled,100k,1m"   (python benchmarks/run.py --help for the rest)
+BENCH_STAMP := $(VENV)/.bench-installed
+
+$(BENCH_STAMP): $(STAMP)
+	$(BIN)/python -m pip install --quiet -e '.[test,bench]'
+	touch $(BENCH_STAMP)
+
+bench: $(BENCH_STAMP)
+	@command -v wrk >/dev/null || { echo "wrk is missing: apt-get install -y wrk"; exit 1; }
+	$(BIN)/python benchmarks/run.py $(BENCH_ARGS)

@@ -28,6 +28,7 @@ CHROMEDRIVER = Path("/usr/bin/chromedriver")
 ARTIFACTS = ROOT / "test-artifacts"
 QUERIES = load_queries(ROOT / "queries")
 UNTOC = "United Nations Convention against Transnational Organized Crime"
+UNTOC_IRI = "https://w3id.org/thbkg/id/instrument/untoc"
 
 
 @pytest.fixture(scope="module")
@@ -113,13 +114,24 @@ def test_query_page_runs_a_competency_question_offline(server, browser):
     browser.set_window_size(1400, 1400)
     browser.save_screenshot(str(ARTIFACTS / "ui.png"))
 
+    errors = [entry["message"] for entry in browser.get_log("browser") if entry["level"] == "SEVERE"]
+    assert errors == []
+
+    # Our IRIs in the results open on this server, not on w3id.org (unreachable offline).
+    browser.find_element(By.CSS_SELECTOR, f".yasr_results a[href='{UNTOC_IRI}']").click()
+    wait.until(lambda d: len(d.window_handles) == 2)
+    results_window = browser.current_window_handle
+    browser.switch_to.window(next(h for h in browser.window_handles if h != results_window))
+    wait.until(lambda d: UNTOC in d.title)
+    assert browser.current_url == server.url + "/id/instrument/untoc"
+    browser.close()
+    browser.switch_to.window(results_window)
+
     loaded = browser.execute_script("return performance.getEntriesByType('resource').map(e => e.name)")
     urls = requested_urls(browser)
     assert server.url + "/static/yasgui/yasgui.min.js" in loaded
     assert server.url + "/sparql" in urls
     assert [url for url in urls + loaded if not ours(url, server)] == []
-    errors = [entry["message"] for entry in browser.get_log("browser") if entry["level"] == "SEVERE"]
-    assert errors == []
 
 
 def test_our_prefixes_are_offered_in_a_new_tab(server, browser):
