@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+import collections
 import http.server
+import signal
 import socket
+import subprocess
+import sys
 import threading
+import time
 from pathlib import Path
 
+import httpx
 import pytest
 
 from thbkg.graph import LoadedDataset, load_dataset
@@ -71,3 +77,38 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
+
+
+class Server:
+    """`thbkg serve` in a subprocess on a free loopback port, its output read as it comes
+    (an unread pipe fills after some 64 KB of access log and then blocks the server)."""
+
+    def __init__(self, *args: str):
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        command = [sys.executable, "-m", "thbkg.cli", "serve", "--port", str(self.port), *args]
+        self.process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        self.log: collections.deque[str] = collections.deque(maxlen=200)
+        threading.Thread(target=self.log.extend, args=(self.process.stdout,), daemon=True).start()
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                time.sleep(0.2)
+                raise RuntimeError("server exited: " + "".join(self.log))
+            try:
+                if httpx.get(self.url + "/health", timeout=1).status_code == 200:
+                    return
+            except httpx.HTTPError:
+                time.sleep(0.3)
+        self.stop()
+        raise RuntimeError("server did not start within 120 s")
+
+    def stop(self) -> int:
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGINT)
+            try:
+                self.process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        return self.process.returncode

@@ -19,7 +19,7 @@ from selenium.webdriver.support import expected_conditions as ec
 from selenium.webdriver.support.ui import WebDriverWait
 
 from conftest import ROOT
-from test_endpoint import Server
+from conftest import Server
 from thbkg.endpoint.ui import tab_name
 from thbkg.queries import load_queries
 

@@ -2,6 +2,12 @@
 
 rdflib stays the API for loading, validation and export; this module copies the loaded dataset
 into an Oxigraph store once (or opens a persistent one) and evaluates query strings there.
+
+The default graph is the RDF merge of all the named graphs, a set of triples. Oxigraph 0.5's own
+union default graph yields a triple once per graph that holds it (oxigraph/oxigraph#1919, fixed
+after 0.5), so a triple stated by two sources was counted twice; the merge is therefore written
+once into the store's default graph. A default graph of several ``FROM`` / ``default-graph-uri``
+graphs is still merged by Oxigraph, with that defect, until the dependency moves past 0.5.
 """
 
 from __future__ import annotations
@@ -18,7 +24,8 @@ from thbkg.sparql_guard import QueryRefused, inspect_query
 if TYPE_CHECKING:  # rdflib is not needed in query workers
     from thbkg.graph import LoadedDataset
 
-__all__ = ["Answer", "Engine", "RESULT_FORMATS", "GRAPH_FORMATS", "store_from_dataset"]
+__all__ = ["Answer", "Engine", "RESULT_FORMATS", "GRAPH_FORMATS", "merge_into_default_graph",
+           "store_from_dataset"]
 
 #: media type -> pyoxigraph format, for SELECT/ASK results and for CONSTRUCT/DESCRIBE graphs.
 RESULT_FORMATS: dict[str, ox.QueryResultsFormat] = {
@@ -48,27 +55,42 @@ class Answer:
     truncated: bool = False
 
 
+def merge_into_default_graph(store: ox.Store) -> None:
+    """Write every triple of the store's named graphs into its default graph (once each)."""
+    store.update("INSERT { ?s ?p ?o } WHERE { GRAPH ?g { ?s ?p ?o } }")
+
+
 def store_from_dataset(loaded: "LoadedDataset", path: Path | None = None) -> ox.Store:
-    """Copy every quad of ``loaded`` into a new Oxigraph store (on disk at ``path`` if given)."""
+    """Copy every quad of ``loaded`` into a new Oxigraph store (on disk at ``path`` if given),
+    with the merge of its named graphs as the default graph."""
     store = ox.Store(str(path)) if path else ox.Store()
     data = loaded.dataset.serialize(format="nquads", encoding="utf-8")
     store.bulk_load(data, format=ox.RdfFormat.N_QUADS)
+    merge_into_default_graph(store)
     if path:
         store.flush()
     return store
 
 
 class Engine:
-    """Evaluates query strings with Oxigraph; the default graph is the union of all graphs."""
+    """Evaluates query strings with Oxigraph; the default graph is the merge of all graphs.
 
-    def __init__(self, store: ox.Store):
+    ``base_iri`` is the service-defined base that relative IRIs in a query resolve against
+    (SPARQL 1.1 Protocol; without one Oxigraph refuses ``<s>`` as a syntax error).
+    """
+
+    def __init__(self, store: ox.Store, base_iri: str | None = None):
         self.store = store
+        self.base_iri = base_iri
         self.graph_names = {g.value for g in store.named_graphs() if isinstance(g, ox.NamedNode)}
+        # A store built before the merge was written falls back to Oxigraph's union (see above).
+        default_quads = store.quads_for_pattern(None, None, None, ox.DefaultGraph())
+        self.merged_default = next(iter(default_quads), None) is not None
 
     @classmethod
-    def open(cls, path: Path) -> "Engine":
+    def open(cls, path: Path, base_iri: str | None = None) -> "Engine":
         """An engine over a persistent store directory, opened read-only."""
-        return cls(ox.Store.read_only(str(path)))
+        return cls(ox.Store.read_only(str(path)), base_iri)
 
     def _dataset(self, graphs: list[str], kind: str) -> list[ox.NamedNode]:
         unknown = [g for g in graphs if g not in self.graph_names]
@@ -82,17 +104,23 @@ class Engine:
         """Evaluate ``text`` and serialise its answer as ``media_type`` (a default per form if None).
 
         ``default_graphs`` / ``named_graphs`` are the protocol's ``default-graph-uri`` /
-        ``named-graph-uri``; they override the query's own FROM / FROM NAMED. SELECT answers
-        beyond ``max_rows`` rows are cut there and flagged ``truncated``.
+        ``named-graph-uri``: together they are the RDF dataset, which replaces the query's own
+        FROM / FROM NAMED as a whole (SPARQL 1.1 Protocol 2.1.4). A dataset naming only named
+        graphs has an empty default graph and one naming only default graphs has no named graphs,
+        as with FROM NAMED / FROM alone (SPARQL 1.1 Query 13.2). SELECT answers beyond ``max_rows``
+        rows are cut there and flagged ``truncated``.
         """
         shape = inspect_query(text)
-        default = list(default_graphs) or shape.from_graphs
-        named = list(named_graphs) or shape.from_named
-        kwargs: dict = {"use_default_graph_as_union": not default}
-        if default:
+        if default_graphs or named_graphs:
+            default, named = list(default_graphs), list(named_graphs)
+        else:
+            default, named = shape.from_graphs, shape.from_named
+        kwargs: dict = {"base_iri": self.base_iri}
+        if default or named:
             kwargs["default_graph"] = self._dataset(default, "default graph")
-        if named or default:
-            kwargs["named_graphs"] = self._dataset(named, "named graph") if named else []
+            kwargs["named_graphs"] = self._dataset(named, "named graph")
+        elif not self.merged_default:
+            kwargs["use_default_graph_as_union"] = True
         try:
             result = self.store.query(text, **kwargs)
         except SyntaxError as exc:

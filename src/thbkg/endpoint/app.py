@@ -7,6 +7,7 @@ twice and ignore Accept for DESCRIBE) are replaced by ours, see ``ThbSparqlRoute
 
 from __future__ import annotations
 
+import asyncio
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from html import escape
@@ -75,9 +76,7 @@ class ThbSparqlRouter(SparqlRouter):
         for fmt in (FORMATS.SPARQL_Results_XML, FORMATS.SPARQL_Results_TSV, FORMATS.N_Triples, FORMATS.JSON_LD):
             self.service_description.add((service, SD.resultFormat, fmt))
         bind_prefixes(self.service_description)
-        for method in ("GET", "POST", "HEAD"):
-            self.add_api_route("/sparql", self.sparql_operation, methods=[method], name=f"SPARQL endpoint ({method})",
-                               include_in_schema=method != "HEAD")
+        self.add_api_route("/sparql", self.sparql_operation, methods=["GET", "POST", "HEAD"], name="SPARQL endpoint")
 
     async def sparql_operation(self, request: Request) -> Response:
         """SPARQL 1.1 Protocol query operation: GET, POST form, POST application/sparql-query."""
@@ -93,7 +92,10 @@ class ThbSparqlRouter(SparqlRouter):
         if operation.query is None:
             return self.describe_service(accept)
         try:
-            shape = inspect_query(operation.query)
+            if len(operation.query) > 64 * 1024:  # keep the event loop free on large queries
+                shape = await asyncio.to_thread(inspect_query, operation.query)
+            else:
+                shape = inspect_query(operation.query)
         except QueryRefused as exc:
             return _error(exc.status, str(exc))
         graph_form = shape.form in ("CONSTRUCT", "DESCRIBE")

@@ -5,6 +5,10 @@ interrupt, so each worker is a process with its own read-only Oxigraph store and
 cap. The event loop never evaluates a query: it hands the text to an idle worker and awaits the
 answer on a pipe; a worker that overruns is SIGKILLed (the CPU is free at once) and a fresh one
 is started in the background.
+
+Oxigraph parses and evaluates recursively: a query chaining thousands of operators can overflow
+a stack, which kills the process (SIGSEGV) rather than raising. Queries therefore run on a thread
+with a large stack, and a worker that dies is reported by the signal that killed it.
 """
 
 from __future__ import annotations
@@ -14,6 +18,7 @@ import multiprocessing
 import os
 import resource
 import signal
+import threading
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from pathlib import Path
@@ -26,33 +31,49 @@ class QueryTimeout(Exception):
 
 
 class QueryFailed(Exception):
-    """The worker died while evaluating (usually the memory cap); the query was stopped."""
+    """The worker died while evaluating (memory cap, stack overflow); the query was stopped."""
+
+
+#: Stack of the thread that evaluates queries in a worker (a quarter of the memory cap at most).
+QUERY_STACK_BYTES = 256 * 2**20
 
 
 @dataclass(frozen=True)
 class StoreSpec:
-    """How a worker gets its store: load an N-Quads dump into memory, or open a store directory."""
+    """How a worker gets its store: load an N-Quads dump into memory, or open a store directory;
+    and the base IRI relative IRIs in queries resolve against."""
 
     nquads: Path | None = None
     directory: Path | None = None
+    base_iri: str | None = None
 
 
 def _worker(conn: Connection, spec: StoreSpec, memory_bytes: int | None) -> None:
-    """Worker process main loop: build the engine once, then answer jobs until the pipe closes."""
+    """Worker process main: cap its memory, then serve jobs on a thread with a large stack."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides when workers stop
     if memory_bytes:
         resource.setrlimit(resource.RLIMIT_AS, (memory_bytes, memory_bytes))
+    stack = QUERY_STACK_BYTES if not memory_bytes else min(QUERY_STACK_BYTES, memory_bytes // 4)
+    threading.stack_size(stack)
+    thread = threading.Thread(target=_serve, args=(conn, spec), name="thbkg-query")
+    thread.start()
+    thread.join()
+
+
+def _serve(conn: Connection, spec: StoreSpec) -> None:
+    """Build the engine once, then answer jobs until the pipe closes."""
     import pyoxigraph as ox
 
-    from thbkg.engine import Engine
+    from thbkg.engine import Engine, merge_into_default_graph
     from thbkg.sparql_guard import QueryRefused
 
     if spec.directory is not None:
-        engine = Engine.open(spec.directory)
+        engine = Engine.open(spec.directory, spec.base_iri)
     else:
         store = ox.Store()
         store.bulk_load(path=str(spec.nquads), format=ox.RdfFormat.N_QUADS)
-        engine = Engine(store)
+        merge_into_default_graph(store)
+        engine = Engine(store, spec.base_iri)
     conn.send(("ready", None))
     while True:
         try:
@@ -82,6 +103,20 @@ class _Worker:
         self.process.join(timeout=5)
         self.conn.close()
 
+    async def death(self) -> str:
+        """Why the worker stopped, from the signal that ended it (it has closed its pipe)."""
+        for _ in range(40):
+            if self.process.exitcode is not None:
+                break
+            await asyncio.sleep(0.05)
+        code = self.process.exitcode
+        if code in (-signal.SIGSEGV, -signal.SIGBUS):
+            return ("the query crashed its worker, most likely by overflowing the stack: it is nested or chained "
+                    "too deeply (thousands of operators, patterns or clauses in a row); simplify it")
+        if code in (-signal.SIGABRT, -signal.SIGKILL):  # Rust aborts when an allocation fails
+            return "the query was stopped: it needed more memory than a query may use"
+        return f"the query worker stopped unexpectedly (exit status {code})"
+
 
 class QueryPool:
     """A fixed number of worker processes; ``run`` awaits an idle one, with a hard timeout."""
@@ -95,6 +130,7 @@ class QueryPool:
         self._context = multiprocessing.get_context("spawn")
         self._idle: asyncio.Queue[_Worker] = asyncio.Queue()
         self._all: set[_Worker] = set()
+        self._respawning: set[asyncio.Task] = set()
         self._closing = False
 
     async def _receive(self, worker: _Worker, timeout: float | None):
@@ -153,8 +189,9 @@ class QueryPool:
             self._replace(worker)
             raise QueryTimeout(f"the query did not finish within {self.timeout:g} s and was stopped") from None
         except (QueryFailed, OSError, EOFError):
+            reason = await worker.death()
             self._replace(worker)
-            raise QueryFailed("the query was stopped: it needed more memory than a query may use") from None
+            raise QueryFailed(reason) from None
         except BaseException:
             self._replace(worker)  # cancelled (client gone): the worker's state is unknown
             raise
@@ -168,9 +205,25 @@ class QueryPool:
     def _replace(self, worker: _Worker) -> None:
         self._discard(worker)
         if not self._closing:
-            asyncio.get_running_loop().create_task(self._spawn())
+            task = asyncio.get_running_loop().create_task(self._respawn())
+            self._respawning.add(task)
+            task.add_done_callback(self._respawning.discard)
+
+    async def _respawn(self) -> None:
+        """Start a worker in place of a stopped one, retrying (backing off) until one starts:
+        a pool that silently shrank to nothing would leave every query waiting forever."""
+        delay = 1.0
+        while not self._closing:
+            try:
+                await self._spawn()
+                return
+            except QueryFailed:
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 30.0)
 
     async def close(self) -> None:
         self._closing = True
+        for task in list(self._respawning):
+            task.cancel()
         for worker in list(self._all):
             self._discard(worker)

@@ -7,7 +7,6 @@ repeated or conflicting parameters and wrong content types are refused, the char
 
 from __future__ import annotations
 
-import codecs
 import re
 from dataclasses import dataclass, field
 from urllib.parse import parse_qsl
@@ -61,18 +60,14 @@ def _from_pairs(pairs: list[tuple[str, str]], request: SparqlRequest, method: st
 
 
 def _decode(body: bytes, content_type: str) -> str:
-    charset = "utf-8"
+    """The body as text: SPARQL 1.1 Protocol requires UTF-8, so any other charset is refused."""
     match = re.search(r";\s*charset\s*=\s*\"?([\w.:-]+)", content_type, re.IGNORECASE)
-    if match:
-        charset = match.group(1)
-        try:
-            codecs.lookup(charset)
-        except LookupError:
-            raise ProtocolError(415, f"unknown charset {charset[:40]!r}: send the query as UTF-8") from None
+    if match and match.group(1).lower().replace("_", "-") not in ("utf-8", "utf8", "us-ascii", "ascii"):
+        raise ProtocolError(415, f"charset {match.group(1)[:40]!r} is not accepted: SPARQL queries are sent as UTF-8")
     try:
-        return body.decode(charset)
+        return body.decode("utf-8")
     except UnicodeDecodeError:
-        raise ProtocolError(400, f"the request body is not valid {charset}: send the query as UTF-8") from None
+        raise ProtocolError(400, "the request body is not valid UTF-8: send the query as UTF-8") from None
 
 
 def read_request(method: str, raw_query_string: str, content_type: str | None, body: bytes) -> SparqlRequest:

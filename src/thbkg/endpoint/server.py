@@ -2,20 +2,67 @@
 
 from __future__ import annotations
 
+import logging
 import tempfile
 from pathlib import Path
 
 from thbkg.catalogue import add_query_graph, write_dumps
 from thbkg.endpoint.pool import StoreSpec
 from thbkg.graph import LoadedDataset, load_dataset
+from thbkg.namespaces import BASE
 from thbkg.queries import load_queries
 from thbkg.validate import validate_dataset
 
 __all__ = ["ServeError", "prepare_store", "serve"]
 
 
+#: Longest request target (path and query string) and header block a request may have. h11's own
+#: cap (``h11_max_incomplete_event_size``) only bounds what it buffers while a request head is
+#: incomplete, so a 100 KB head arriving in two reads slips under it; these are checked on every request.
+MAX_URL_BYTES = 32 * 1024
+MAX_HEADER_BYTES = 32 * 1024
+#: Longest request target written to the access log.
+LOGGED_URL_CHARS = 2000
+
+
 class ServeError(Exception):
     """The endpoint cannot start: the graph does not load or does not conform, or the store is unusable."""
+
+
+class _RequestLimits:
+    """ASGI wrapper answering an over-long URL with 414 and an over-large header block with 431."""
+
+    def __init__(self, app):
+        self.app = app
+
+    async def __call__(self, scope, receive, send) -> None:
+        if scope["type"] == "http":
+            target = len(scope.get("raw_path") or b"") + len(scope.get("query_string") or b"")
+            header_bytes = sum(len(name) + len(value) + 4 for name, value in scope.get("headers", ()))
+            refusal = None
+            if target > MAX_URL_BYTES:
+                refusal = 414, (f"URL over {MAX_URL_BYTES // 1024} KiB: send a long query by POST, "
+                                "as application/sparql-query or a form")
+            elif header_bytes > MAX_HEADER_BYTES:
+                refusal = 431, f"request headers over {MAX_HEADER_BYTES // 1024} KiB"
+            if refusal:
+                body = f"{refusal[0]} {refusal[1]}\n".encode()
+                await send({"type": "http.response.start", "status": refusal[0],
+                            "headers": [(b"content-type", b"text/plain; charset=utf-8"),
+                                        (b"content-length", str(len(body)).encode()), (b"connection", b"close")]})
+                await send({"type": "http.response.body", "body": body})
+                return
+        await self.app(scope, receive, send)
+
+
+class _ShortURLs(logging.Filter):
+    """Cut the request target in access-log lines: a 30 KB URL must not become a 30 KB log line."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        args = record.args  # uvicorn's: client, method, path and query, HTTP version, status
+        if isinstance(args, tuple) and len(args) >= 3 and len(str(args[2])) > LOGGED_URL_CHARS:
+            record.args = (*args[:2], str(args[2])[:LOGGED_URL_CHARS] + "...", *args[3:])
+        return True
 
 
 def prepare_store(loaded: LoadedDataset, store: str, scratch: Path) -> StoreSpec:
@@ -28,7 +75,7 @@ def prepare_store(loaded: LoadedDataset, store: str, scratch: Path) -> StoreSpec
     if store == "memory":
         dump = scratch / "graph.nq"
         dump.write_bytes(loaded.dataset.serialize(format="nquads", encoding="utf-8"))
-        return StoreSpec(nquads=dump)
+        return StoreSpec(nquads=dump, base_iri=BASE)
     directory = Path(store)
     marker = directory / "thbkg-store.ok"
     if not marker.exists():
@@ -43,7 +90,7 @@ def prepare_store(loaded: LoadedDataset, store: str, scratch: Path) -> StoreSpec
         ox.Store.read_only(str(directory))
     except OSError as exc:
         raise ServeError(f"cannot open the store in {directory}: {exc}") from None
-    return StoreSpec(directory=directory)
+    return StoreSpec(directory=directory, base_iri=BASE)
 
 
 def serve(host: str, port: int, store: str, settings, log_level: str = "info") -> None:
@@ -62,5 +109,6 @@ def serve(host: str, port: int, store: str, settings, log_level: str = "info") -
         spec = prepare_store(loaded, store, Path(scratch))
         dumps = write_dumps(loaded, Path(scratch) / "download")
         app = create_app(loaded, spec, settings, queries, dumps)
-        uvicorn.run(app, host=host, port=port, log_level=log_level, timeout_graceful_shutdown=5,
-                    h11_max_incomplete_event_size=64 * 1024)
+        logging.getLogger("uvicorn.access").addFilter(_ShortURLs())
+        uvicorn.run(_RequestLimits(app), host=host, port=port, log_level=log_level, timeout_graceful_shutdown=5,
+                    http="h11", h11_max_incomplete_event_size=64 * 1024)
