@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install browser test validate queries serve clean bench
+.PHONY: install test-tools test validate queries serve clean bench
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -14,20 +14,27 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
-# The browser tests drive Debian's chromium; it comes from apt, never from a download.
-browser:
-	@if [ -x /usr/bin/chromium ] && [ -x /usr/bin/chromedriver ]; then exit 0; fi; \
+# Tools the tests drive for real: Debian's chromium (never a downloaded browser) and Graphviz from
+# apt, and the npm package cytoscape (pinned) that checks our Cytoscape.js export loads.
+APT_TOOLS := /usr/bin/chromium /usr/bin/chromedriver /usr/bin/dot
+CYTOSCAPE := $(VENV)/node/node_modules/cytoscape/package.json
+
+test-tools:
+	@missing=0; for tool in $(APT_TOOLS); do [ -x $$tool ] || missing=1; done; [ $$missing = 0 ] && exit 0; \
 	if ! command -v apt-get >/dev/null; then \
-	  echo "The browser tests need /usr/bin/chromium and /usr/bin/chromedriver (Debian's chromium and" \
-	       "chromium-driver) and apt-get is not available: install them, then run make test again." >&2; \
+	  echo "The tests need Debian's chromium, chromium-driver and graphviz, and apt-get is not" \
+	       "available: install them, then run make test again." >&2; \
 	  exit 1; \
 	fi; \
 	sudo=$$([ "$$(id -u)" = 0 ] || echo sudo); \
 	$$sudo apt-get update && \
-	$$sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends chromium chromium-driver
+	$$sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends chromium chromium-driver graphviz
 
-test: $(STAMP) browser
-	$(BIN)/python -m pytest
+$(CYTOSCAPE): | $(STAMP)
+	npm install --silent --no-audit --no-fund --prefix $(VENV)/node cytoscape@3.34.4
+
+test: $(STAMP) test-tools $(CYTOSCAPE)
+	NODE_PATH=$(CURDIR)/$(VENV)/node/node_modules $(BIN)/python -m pytest
 
 validate: $(STAMP)
 	$(BIN)/thbkg validate

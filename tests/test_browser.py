@@ -1,7 +1,7 @@
 """The query page in a real browser (Debian's chromium), with every host but loopback unreachable.
 
 Never skipped: without /usr/bin/chromium and /usr/bin/chromedriver the tests fail and say how to
-install them (`make browser`). No browser or driver is ever downloaded (no Selenium Manager).
+install them (`make test-tools`). No browser or driver is ever downloaded (no Selenium Manager).
 """
 
 from __future__ import annotations
@@ -43,7 +43,7 @@ def browser(tmp_path_factory, monkeypatch_module):
     missing = [str(path) for path in (CHROMIUM, CHROMEDRIVER) if not path.exists()]
     if missing:
         pytest.fail("Debian's chromium is needed for the browser tests; missing " + ", ".join(missing)
-                    + ". Install it with `make browser` (apt-get install chromium chromium-driver).")
+                    + ". Install it with `make test-tools` (apt-get install chromium chromium-driver).")
     monkeypatch_module.setenv("SE_OFFLINE", "true")  # Selenium Manager must never fetch anything
     options = webdriver.ChromeOptions()
     options.binary_location = str(CHROMIUM)

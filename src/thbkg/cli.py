@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import io
 import sys
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
 import click
 
+from thbkg.export import FORMATS, ExportError, export_graph
 from thbkg.graph import LoadError, expand_paths, load_dataset
 from thbkg.limits import LimitExceeded, bounded
 from thbkg.queries import QueryError, find_query, load_queries, render_result, run_query
@@ -25,6 +29,25 @@ memory_option = click.option("--max-memory", type=click.IntRange(min=256), defau
 def _fail(message: str) -> None:
     click.echo(f"error: {message}", err=True)
     sys.exit(EXIT_ERROR)
+
+
+@contextmanager
+def _progress_bar(label: str) -> Iterator[Callable[[int, int], None] | None]:
+    """A (done, total) callback drawing a bar on stderr, only when stderr is a terminal."""
+    if not sys.stderr.isatty():
+        yield None
+        return
+    with ExitStack() as stack:
+        bars: list = []  # opened on the first report, so formats that report nothing draw nothing
+
+        def update(done: int, total: int) -> None:
+            if not bars:
+                bar = click.progressbar(length=total, label=label, file=sys.stderr)
+                bars.append(stack.enter_context(bar))
+            bars[0].length = total
+            bars[0].update(done - bars[0].pos)
+
+        yield update
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -86,6 +109,42 @@ def query(query: str | None, fmt: str, data: tuple[Path, ...], list_queries: boo
             click.echo(output, nl=not output.endswith("\n"))
     except (QueryError, LoadError, LimitExceeded) as exc:
         _fail(str(exc))
+
+
+@main.command()
+@click.option("--format", "fmt", type=click.Choice(FORMATS), required=True,
+              help="ttl, nt: the union of all graphs (Turtle and N-Triples have no named graphs); "
+                   "nq, trig, jsonld: every named graph kept; graphml, gexf (Gephi, Cytoscape), "
+                   "cytoscape (Cytoscape.js JSON), dot (Graphviz): a network of resources and links.")
+@click.option("--query", "query_file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="Export only the graph that this CONSTRUCT (or DESCRIBE) query file builds.")
+@click.option("--data", "data", multiple=True, type=click.Path(exists=True, path_type=Path),
+              help="Export these RDF files or folders instead of the bundled graph (repeatable).")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
+              help="Write to this file (default: standard output).")
+@timeout_option
+@memory_option
+def export(fmt: str, query_file: Path | None, data: tuple[Path, ...], output: Path | None, timeout: float,
+           max_memory: int) -> None:
+    """Export the graph, or what a CONSTRUCT query selects, as an RDF dump or a network for graph tools.
+
+    RDF dumps are lossless: read back, they give the same triples, and for nq, trig and jsonld the same
+    named graphs. Networks have a node per resource (labels in English and French, class, literal values
+    as attributes) and an edge per link; the ontology and vocabularies are left out, except the terms the
+    data uses. Exit status: 0 written, 2 could not export.
+    """
+    try:
+        text = query_file.read_text(encoding="utf-8") if query_file else None
+        with bounded(timeout, max_memory * 2**20), _progress_bar("Building the network") as progress:
+            loaded = load_dataset(expand_paths(data) if data else None)
+            exported = io.BytesIO()  # written out only once complete: a failed export leaves no file
+            export_graph(loaded.dataset, fmt, exported, query=text, progress=progress)
+        with click.open_file(str(output or "-"), "wb") as out:
+            out.write(exported.getbuffer())
+    except (LoadError, QueryError, ExportError, LimitExceeded) as exc:
+        _fail(str(exc))
+    except OSError as exc:
+        _fail(f"cannot write {output or 'standard output'}: {exc.strerror or exc}")
 
 
 @main.command()
