@@ -139,23 +139,51 @@ class Engine:
     def _solutions(result: ox.QuerySolutions, media_type: str, max_rows: int | None) -> Answer:
         fmt = RESULT_FORMATS[media_type]
         if max_rows is None:
-            body = result.serialize(format=fmt)
-            return Answer("SELECT", media_type, body)
-        # Count while buffering at most max_rows + 1 solutions, then let Oxigraph serialise them.
-        variables = result.variables
-        kept = []
-        for solution in result:
-            if len(kept) == max_rows:
-                return Answer("SELECT", media_type, _serialise(variables, kept, fmt), len(kept), truncated=True)
-            kept.append(solution)
-        return Answer("SELECT", media_type, _serialise(variables, kept, fmt), len(kept))
+            return Answer("SELECT", media_type, result.serialize(format=fmt))
+        # Oxigraph writes lossless TSV (one line per row) into a writer that stops it after the
+        # cap; no row is touched in Python, so the cap costs little over plain serialisation.
+        writer = _CappedLines(max_rows + 1)  # header line + max_rows rows
+        try:
+            result.serialize(writer, format=ox.QueryResultsFormat.TSV)
+        except (_CapReached, OSError) as exc:
+            if not writer.full:
+                raise exc
+        tsv = b"".join(writer.parts)
+        rows = max(tsv.count(b"\n") - 1, 0)
+        if fmt == ox.QueryResultsFormat.TSV:
+            body = tsv
+        else:
+            body = ox.parse_query_results(tsv, format=ox.QueryResultsFormat.TSV).serialize(format=fmt)
+        return Answer("SELECT", media_type, body, rows, truncated=writer.full)
 
 
-def _serialise(variables: list[ox.Variable], solutions: list[ox.QuerySolution], fmt: ox.QueryResultsFormat) -> bytes:
-    """Serialise buffered solutions through Oxigraph by re-reading them as a results document."""
-    # Oxigraph only serialises a live QuerySolutions; build one from a TSV rendering of the rows.
-    lines = ["\t".join(f"?{v.value}" for v in variables)]
-    for solution in solutions:
-        lines.append("\t".join("" if solution[v] is None else str(solution[v]).replace("\t", "\\t") for v in variables))
-    parsed = ox.parse_query_results(io.BytesIO(("\n".join(lines) + "\n").encode()), format=ox.QueryResultsFormat.TSV)
-    return parsed.serialize(format=fmt)
+class _CapReached(Exception):
+    """Raised inside the writer to stop Oxigraph's serialiser once the cap is reached."""
+
+
+class _CappedLines(io.RawIOBase):
+    """A binary sink keeping the first ``limit`` lines written to it; writing more stops the writer."""
+
+    def __init__(self, limit: int):
+        self.parts: list[bytes] = []
+        self.lines = 0
+        self.limit = limit
+        self.full = False
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, data) -> int:
+        chunk = bytes(data)
+        count = chunk.count(b"\n")
+        if self.lines + count > self.limit:
+            cut = 0
+            for _ in range(self.limit - self.lines):
+                cut = chunk.index(b"\n", cut) + 1
+            self.parts.append(chunk[:cut])
+            self.lines = self.limit
+            self.full = True
+            raise _CapReached()
+        self.parts.append(chunk)
+        self.lines += count
+        return len(chunk)
