@@ -67,6 +67,13 @@ class Canary:
         self.server.server_close()
 
 
+@pytest.fixture(scope="module")
+def client(server):
+    """An HTTP client for the module's ``server`` fixture (each test module starts its own)."""
+    with httpx.Client(base_url=server.url, timeout=60) as http:
+        yield http
+
+
 @pytest.fixture
 def canary():
     with Canary() as listener:

@@ -30,12 +30,6 @@ def server():
     running.stop()
 
 
-@pytest.fixture(scope="module")
-def client(server):
-    with httpx.Client(base_url=server.url, timeout=30) as http:
-        yield http
-
-
 def labels(response: httpx.Response) -> list[str]:
     assert response.status_code == 200, response.text
     return [b["label"]["value"] for b in response.json()["results"]["bindings"]]

@@ -79,12 +79,6 @@ def server():
     running.stop()
 
 
-@pytest.fixture(scope="module")
-def client(server):
-    with httpx.Client(base_url=server.url, timeout=60) as http:
-        yield http
-
-
 def _term(binding: dict):
     if binding["type"] == "uri":
         return URIRef(binding["value"])

@@ -34,12 +34,6 @@ def server():
     running.stop()
 
 
-@pytest.fixture(scope="module")
-def client(server):
-    with httpx.Client(base_url=server.url, timeout=60) as http:
-        yield http
-
-
 # -- Liveness --------------------------------------------------------------------------------
 
 
