@@ -13,7 +13,7 @@ from rdflib import Graph
 from SPARQLWrapper import JSON, SPARQLWrapper
 
 from conftest import ROOT, Canary, Server
-from thbkg.namespaces import SD
+from thbkg.namespaces import SD, THB
 from thbkg.queries import load_queries
 
 PUBLIC_URL = "https://thbkg.example.org"
@@ -266,6 +266,19 @@ def test_ontology_dereferences(client):
     response = client.get("/ontology", headers={"Accept": "text/turtle"})
     assert response.status_code == 200 and "owl:Ontology" in response.text
     assert client.get("/ontology", headers={"Accept": "text/html"}).headers["content-type"].startswith("text/html")
+
+
+def test_ontology_documentation_names_every_class_and_needs_nothing_external(client):
+    from rdflib.namespace import OWL, RDF, RDFS
+    page = client.get("/ontology", headers={"Accept": "text/html"}).text
+    ontology = Graph().parse(ROOT / "ontology" / "thb.ttl", format="turtle")
+    classes = {c for c in ontology.subjects(RDF.type, OWL.Class) if str(c).startswith(str(THB._NS))}
+    assert len(classes) > 50
+    for cls in classes:
+        label = next(str(l) for l in ontology.objects(cls, RDFS.label) if l.language == "en")
+        assert label in page, label
+    assets = re.findall(r'<(?:link|script|img)[^>]*(?:href|src)="([^"]+)"', page)
+    assert all(a.startswith(("data:", "#", "/")) for a in assets), assets
 
 
 def test_query_page_lists_every_question_without_external_assets(client):

@@ -29,6 +29,7 @@ from thbkg.endpoint.ui import STATIC_DIR, render_ui
 from thbkg.engine import GRAPH_FORMATS, RESULT_FORMATS
 from thbkg.graph import LoadedDataset
 from thbkg.namespaces import BASE, SD, bind_prefixes
+from thbkg.ontology_docs import render_ontology_docs
 from thbkg.queries import NamedQuery
 from thbkg.sparql_guard import QueryRefused, inspect_query
 
@@ -226,6 +227,7 @@ def create_app(loaded: LoadedDataset, spec: StoreSpec, settings: Settings, queri
     ontology_graph = bind_prefixes(Graph())
     for s, p, o, _ in dataset.quads((None, None, None, URIRef(f"{BASE}graph/ontology"))):
         ontology_graph.add((s, p, o))
+    ontology_page = render_ontology_docs(ontology_graph)
 
     @app.get("/ontology", summary="The ontology (HTML, Turtle, JSON-LD, N-Triples)")
     @app.get("/ontology{extension}", include_in_schema=False)
@@ -234,7 +236,7 @@ def create_app(loaded: LoadedDataset, spec: StoreSpec, settings: Settings, queri
             return _error(404, "no such ontology format")
         accept = request.headers.get("accept")
         if not extension and negotiate(accept, ["text/html", *RDF_PAGE_FORMATS], _ALIASES) == "text/html":
-            return Response(render_html(dataset, URIRef(f"{BASE}ontology")), media_type="text/html; charset=utf-8")
+            return Response(ontology_page, media_type="text/html; charset=utf-8", headers={"Vary": "Accept"})
         return rdf_response(ontology_graph, request, extension)
 
     return app
