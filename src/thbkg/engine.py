@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 
 import pyoxigraph as ox
 
-from thbkg.sparql_guard import QueryRefused, inspect_query
+from thbkg.sparql_guard import QueryRefused, QueryShape, inspect_query
 
 if TYPE_CHECKING:  # rdflib is not needed in query workers
     from thbkg.graph import LoadedDataset
@@ -100,7 +100,7 @@ class Engine:
         return [ox.NamedNode(g) for g in graphs]
 
     def run(self, text: str, media_type: str | None = None, *, default_graphs: list[str] = (),
-            named_graphs: list[str] = (), max_rows: int | None = None) -> Answer:
+            named_graphs: list[str] = (), max_rows: int | None = None, shape: QueryShape | None = None) -> Answer:
         """Evaluate ``text`` and serialise its answer as ``media_type`` (a default per form if None).
 
         ``default_graphs`` / ``named_graphs`` are the protocol's ``default-graph-uri`` /
@@ -108,9 +108,10 @@ class Engine:
         FROM / FROM NAMED as a whole (SPARQL 1.1 Protocol 2.1.4). A dataset naming only named
         graphs has an empty default graph and one naming only default graphs has no named graphs,
         as with FROM NAMED / FROM alone (SPARQL 1.1 Query 13.2). SELECT answers beyond ``max_rows``
-        rows are cut there and flagged ``truncated``.
+        rows are cut there and flagged ``truncated``. ``shape`` is ``inspect_query(text)`` when the
+        caller has already checked the text (the endpoint does, before content negotiation).
         """
-        shape = inspect_query(text)
+        shape = shape or inspect_query(text)
         if default_graphs or named_graphs:
             default, named = list(default_graphs), list(named_graphs)
         else:

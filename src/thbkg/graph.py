@@ -30,6 +30,7 @@ __all__ = [
     "expand_paths",
     "load_dataset",
     "network_forbidden",
+    "union_graph",
 ]
 
 #: Files larger than this are refused before parsing (override with ``max_bytes``).
@@ -66,10 +67,17 @@ class LoadedDataset:
 
     def union_graph(self) -> Graph:
         """All triples of every graph in one plain Graph (what SHACL validates)."""
-        union = bind_prefixes(Graph())
-        for s, p, o, _ in self.dataset.quads((None, None, None, None)):
-            union.add((s, p, o))
-        return union
+        return union_graph(self.dataset)
+
+
+def union_graph(source: Dataset | Graph) -> Graph:
+    """Every triple of every graph in one plain Graph (a Graph is returned as it is)."""
+    if not isinstance(source, Dataset):
+        return bind_prefixes(source)
+    union = bind_prefixes(Graph())
+    for s, p, o, _ in source.quads((None, None, None, None)):
+        union.add((s, p, o))
+    return union
 
 
 def bundle_dir() -> Path:

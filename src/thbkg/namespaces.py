@@ -18,7 +18,6 @@ __all__ = [
     "THB",
     "THBSH",
     "bind_prefixes",
-    "kind_namespace",
 ]
 
 #: Root of every IRI the project mints.
@@ -269,11 +268,6 @@ KINDS: dict[str, str] = {
     "tenure": "tenure",
     "unit": "unit",
 }
-
-
-def kind_namespace(kind: str) -> Namespace:
-    """Return the namespace of one instance kind, e.g. ``kind_namespace("country")``."""
-    return Namespace(f"{ID}{kind}/")
 
 
 #: The one prefix map: data, ontology, shapes, queries and exports all use exactly these.

@@ -139,10 +139,7 @@ def shapes_paths(root: Path | None = None) -> list[Path]:
 
 @lru_cache(maxsize=4)
 def _load_graph(paths: tuple[Path, ...]) -> Graph:
-    graph = bind_prefixes(Graph())
-    for quad in load_dataset(paths).dataset.quads((None, None, None, None)):
-        graph.add(quad[:3])
-    return graph
+    return load_dataset(paths).union_graph()
 
 
 def shapes_graph(paths: list[Path] | None = None) -> Graph:

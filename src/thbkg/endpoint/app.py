@@ -113,7 +113,7 @@ class ThbSparqlRouter(SparqlRouter):
             try:
                 answer = await self.pool_holder["pool"].run(
                     text=operation.query, media_type=media_type, default_graphs=operation.default_graphs,
-                    named_graphs=operation.named_graphs, max_rows=self.settings.max_rows)
+                    named_graphs=operation.named_graphs, max_rows=self.settings.max_rows, shape=shape)
             except QueryRefused as exc:
                 return _error(exc.status, str(exc))
             except QueryTimeout as exc:

@@ -81,8 +81,7 @@ def prepare_store(loaded: LoadedDataset, store: str, scratch: Path) -> StoreSpec
     if not marker.exists():
         directory.mkdir(parents=True, exist_ok=True)
         try:
-            built = store_from_dataset(loaded, directory)
-            del built
+            store_from_dataset(loaded, directory)  # flushed; dropping it closes the store
         except OSError as exc:
             raise ServeError(f"cannot build the store in {directory}: {exc}") from None
         marker.write_text("complete\n")

@@ -9,9 +9,10 @@ from rdflib.plugins.serializers.trig import TrigSerializer
 from rdflib.plugins.serializers.turtle import _GEN_QNAME_FOR_DT, TurtleSerializer
 from rdflib.term import _PLAIN_LITERAL_TYPES
 
+from thbkg.graph import union_graph
 from thbkg.namespaces import bind_prefixes
 
-__all__ = ["GRAPH_FORMATS", "RDF_FORMATS", "as_dataset", "union_graph", "write_rdf"]
+__all__ = ["GRAPH_FORMATS", "RDF_FORMATS", "as_dataset", "write_rdf"]
 
 #: CLI name -> rdflib format name.
 RDF_FORMATS = {"ttl": "turtle", "nt": "nt", "nq": "nquads", "trig": "trig", "jsonld": "json-ld"}
@@ -44,16 +45,6 @@ class _Turtle(_LosslessLiterals, TurtleSerializer):
 
 class _TriG(_LosslessLiterals, TrigSerializer):
     pass
-
-
-def union_graph(source: Dataset | Graph) -> Graph:
-    """Every triple of every graph in one plain Graph (a Graph is returned as it is)."""
-    if not isinstance(source, Dataset):
-        return bind_prefixes(source)
-    union = bind_prefixes(Graph())
-    for s, p, o, _ in source.quads((None, None, None, None)):
-        union.add((s, p, o))
-    return union
 
 
 def as_dataset(source: Dataset | Graph) -> Dataset:
