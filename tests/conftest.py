@@ -15,6 +15,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from browsing import offline_chromium
 from thbkg.graph import LoadedDataset, load_dataset
 from thbkg.validate import ValidationResult, validate_dataset
 
@@ -72,6 +73,13 @@ def client(server):
     """An HTTP client for the module's ``server`` fixture (each test module starts its own)."""
     with httpx.Client(base_url=server.url, timeout=60) as http:
         yield http
+
+
+@pytest.fixture(scope="module")
+def browser(tmp_path_factory):
+    """Debian's chromium, headless, reaching loopback only (see ``browsing.py``); one per module."""
+    with offline_chromium(tmp_path_factory.mktemp("chromium-profile")) as driver:
+        yield driver
 
 
 @pytest.fixture

@@ -1,31 +1,23 @@
 """The query page in a real browser (Debian's chromium), with every host but loopback unreachable.
 
-Never skipped: without /usr/bin/chromium and /usr/bin/chromedriver the tests fail and say how to
-install them (`make test-tools`). No browser or driver is ever downloaded (no Selenium Manager).
+Never skipped: ``browsing.py`` says how the browser is set up.
 """
 
 from __future__ import annotations
 
 import csv
-import json
-from pathlib import Path
 
 import pytest
-from selenium import webdriver
-from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support import expected_conditions as ec
 from selenium.webdriver.support.ui import WebDriverWait
 
-from conftest import ROOT
-from conftest import Server
+from browsing import ARTIFACTS, ours, requested_urls, severe_console_errors
+from conftest import ROOT, Server
 from thbkg.endpoint.ui import tab_name
 from thbkg.queries import load_queries
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMEDRIVER = Path("/usr/bin/chromedriver")
-ARTIFACTS = ROOT / "test-artifacts"
 QUERIES = load_queries(ROOT / "queries")
 UNTOC = "United Nations Convention against Transnational Organized Crime"
 UNTOC_IRI = "https://w3id.org/thbkg/id/instrument/untoc"
@@ -36,51 +28,6 @@ def server():
     running = Server("--workers", "2", "--timeout", "10")
     yield running
     running.stop()
-
-
-@pytest.fixture(scope="module")
-def browser(tmp_path_factory, monkeypatch_module):
-    missing = [str(path) for path in (CHROMIUM, CHROMEDRIVER) if not path.exists()]
-    if missing:
-        pytest.fail("Debian's chromium is needed for the browser tests; missing " + ", ".join(missing)
-                    + ". Install it with `make test-tools` (apt-get install chromium chromium-driver).")
-    monkeypatch_module.setenv("SE_OFFLINE", "true")  # Selenium Manager must never fetch anything
-    options = webdriver.ChromeOptions()
-    options.binary_location = str(CHROMIUM)
-    for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-quic",
-                 "--no-first-run", "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync", "--disable-default-apps", "--window-size=1400,1000",
-                 f"--user-data-dir={tmp_path_factory.mktemp('chromium-profile')}",
-                 # Every host but loopback is unreachable: no name resolves, and any request that
-                 # still tried would go to a proxy on the discard port, which refuses it.
-                 "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1",
-                 "--proxy-server=http://127.0.0.1:9", "--proxy-bypass-list=127.0.0.1"):
-        options.add_argument(flag)
-    options.set_capability("goog:loggingPrefs", {"performance": "ALL", "browser": "ALL"})
-    driver = webdriver.Chrome(service=Service(executable_path=str(CHROMEDRIVER)), options=options)
-    yield driver
-    driver.quit()
-
-
-@pytest.fixture(scope="module")
-def monkeypatch_module():
-    with pytest.MonkeyPatch.context() as patch:
-        yield patch
-
-
-def requested_urls(driver) -> list[str]:
-    """Every URL the page asked for, from Chrome's network log (requests that failed included)."""
-    urls = []
-    for entry in driver.get_log("performance"):
-        message = json.loads(entry["message"])["message"]
-        if message["method"] == "Network.requestWillBeSent":
-            urls.append(message["params"]["request"]["url"])
-    return urls
-
-
-def ours(url: str, server: Server) -> bool:
-    """A request to our server, or one the browser answers itself (chrome:// pages, data: URLs)."""
-    return url.startswith((server.url + "/", "data:", "blob:", "chrome:"))
 
 
 def expected_rows(query) -> list[dict]:
@@ -114,8 +61,7 @@ def test_query_page_runs_a_competency_question_offline(server, browser):
     browser.set_window_size(1400, 1400)
     browser.save_screenshot(str(ARTIFACTS / "ui.png"))
 
-    errors = [entry["message"] for entry in browser.get_log("browser") if entry["level"] == "SEVERE"]
-    assert errors == []
+    assert severe_console_errors(browser) == []
 
     # Our IRIs in the results open on this server, not on w3id.org (unreachable offline).
     browser.find_element(By.CSS_SELECTOR, f".yasr_results a[href='{UNTOC_IRI}']").click()
@@ -131,7 +77,7 @@ def test_query_page_runs_a_competency_question_offline(server, browser):
     urls = requested_urls(browser)
     assert server.url + "/static/yasgui/yasgui.min.js" in loaded
     assert server.url + "/sparql" in urls
-    assert [url for url in urls + loaded if not ours(url, server)] == []
+    assert [url for url in urls + loaded if not ours(url, server.url)] == []
 
 
 def test_our_prefixes_are_offered_in_a_new_tab(server, browser):
@@ -150,7 +96,7 @@ def test_our_prefixes_are_offered_in_a_new_tab(server, browser):
     hints = wait.until(ec.visibility_of_element_located((By.CSS_SELECTOR, ".CodeMirror-hints")))
     assert "thbsh: <https://w3id.org/thbkg/shapes#>" in hints.text
     urls = requested_urls(browser)
-    assert urls and [url for url in urls if not ours(url, server)] == []
+    assert urls and [url for url in urls if not ours(url, server.url)] == []
 
 
 def test_other_hosts_really_are_unreachable(browser, server):
