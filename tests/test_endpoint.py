@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import json
+import os
 import re
+import signal
 import threading
 import time
+from pathlib import Path
 
 import httpx
 import pytest
@@ -292,9 +295,48 @@ def test_query_page_lists_every_question_without_external_assets(client):
         assert json.dumps(query.question)[1:-1] in page
 
 
-def test_ctrl_c_stops_the_server_cleanly():
-    running = Server("--workers", "1")
+def _children(pid: int) -> list[int]:
+    return [int(child) for task in Path(f"/proc/{pid}/task").iterdir()
+            for child in (task / "children").read_text().split()]
+
+
+@pytest.mark.parametrize("processes", ["1", "2"])
+def test_ctrl_c_stops_the_server_cleanly(processes):
+    running = Server("--processes", processes, "--workers", "1")
+    descendants = _children(running.process.pid)
+    descendants += [grandchild for child in descendants for grandchild in _children(child)]
     assert running.stop() == 0
+    deadline = time.monotonic() + 10
+    while any(Path(f"/proc/{pid}").exists() for pid in descendants):
+        assert time.monotonic() < deadline, "a web process or query worker outlived the server"
+        time.sleep(0.2)
+    assert "Traceback" not in "".join(running.log)
+
+
+def test_a_web_process_that_dies_is_replaced():
+    running = Server("--processes", "2", "--workers", "1")
+    try:
+        web = [pid for pid in _children(running.process.pid)
+               if b"thbkg" in Path(f"/proc/{pid}/cmdline").read_bytes()]
+        assert len(web) == 2
+        os.kill(web[0], signal.SIGKILL)
+        deadline = time.monotonic() + 60
+        while True:
+            now = [pid for pid in _children(running.process.pid)
+                   if b"thbkg" in Path(f"/proc/{pid}/cmdline").read_bytes()]
+            if len(now) == 2 and web[0] not in now:
+                break
+            assert time.monotonic() < deadline, f"web processes now: {now}"
+            time.sleep(0.3)
+        with httpx.Client(base_url=running.url, timeout=30) as http:
+            for _ in range(20):  # new connections land on either process
+                with httpx.Client(base_url=running.url, timeout=30) as fresh:
+                    assert fresh.get("/health").status_code == 200
+            assert http.get("/sparql", params={"query": LABEL_QUERY},
+                            headers={"Accept": "text/csv"}).status_code == 200
+        assert any("stopped unexpectedly" in line for line in running.log)
+    finally:
+        running.stop()
 
 
 # -- For integrators: VoID, dumps, published queries, caching, persistent store ---------------

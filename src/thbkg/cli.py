@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import os
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
@@ -158,12 +159,16 @@ def export(fmt: str, query_file: Path | None, data: tuple[Path, ...], output: Pa
               help="Cut SELECT results after this many rows (the response says so).")
 @click.option("--store", default="memory", show_default=True,
               help="'memory', or a directory for a persistent Oxigraph store (built once, reopened fast).")
-@click.option("--workers", type=click.IntRange(1, 64), default=4, show_default=True,
-              help="Query worker processes (each can be stopped at the timeout without affecting the others).")
+@click.option("--processes", type=click.IntRange(1, 64), default=min(os.cpu_count() or 1, 4),
+              show_default="the CPUs, at most 4",
+              help="Web processes sharing the port (each answers HTTP on one core, with its own query workers).")
+@click.option("--workers", type=click.IntRange(1, 64), default=2, show_default=True,
+              help="Query worker processes per web process (each can be stopped at the timeout without "
+                   "affecting the others).")
 @click.option("--cache/--no-cache", default=True, show_default=True,
               help="Keep recent answers (the graph is read-only) and answer If-None-Match with 304.")
 def serve(host: str, port: int, public_url: str | None, timeout: float, max_rows: int, store: str,
-          workers: int, cache: bool) -> None:
+          processes: int, workers: int, cache: bool) -> None:
     """Serve the graph: SPARQL endpoint at /sparql, query page at /, linked data at /id/ and /ontology."""
     from thbkg.endpoint.app import Settings
     from thbkg.endpoint.server import ServeError, serve as run_server
@@ -171,7 +176,7 @@ def serve(host: str, port: int, public_url: str | None, timeout: float, max_rows
     settings = Settings(public_url=public_url or f"http://{host}:{port}", timeout=timeout, max_rows=max_rows,
                         workers=workers, cache=cache)
     try:
-        run_server(host, port, store, settings)
+        run_server(host, port, store, settings, processes=processes)
     except (LoadError, ValidationError, ServeError) as exc:
         _fail(str(exc))
 

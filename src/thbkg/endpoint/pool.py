@@ -141,6 +141,9 @@ class QueryPool:
             if future.done():
                 return
             try:
+                # uvloop makes a watched descriptor non-blocking; the worker has begun writing one
+                # whole message, which ``recv`` must read to its end rather than fail half-way.
+                os.set_blocking(fd, True)
                 future.set_result(worker.conn.recv())
             except (EOFError, OSError) as exc:
                 future.set_exception(QueryFailed(f"worker stopped: {exc or 'no answer'}"))

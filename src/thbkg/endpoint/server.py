@@ -6,6 +6,8 @@ import logging
 import tempfile
 from pathlib import Path
 
+from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
+
 from thbkg.catalogue import add_query_graph, write_dumps
 from thbkg.endpoint.pool import StoreSpec
 from thbkg.graph import LoadedDataset, load_dataset
@@ -16,11 +18,13 @@ from thbkg.validate import validate_dataset
 __all__ = ["ServeError", "prepare_store", "serve"]
 
 
-#: Longest request target (path and query string) and header block a request may have. h11's own
-#: cap (``h11_max_incomplete_event_size``) only bounds what it buffers while a request head is
-#: incomplete, so a 100 KB head arriving in two reads slips under it; these are checked on every request.
+#: Longest request target (path and query string) and header block a request may have, checked on
+#: every complete request head (answered 414 and 431).
 MAX_URL_BYTES = 32 * 1024
 MAX_HEADER_BYTES = 32 * 1024
+#: Most bytes of a request head buffered while it is still arriving: httptools keeps the URL and
+#: headers it has read so far without a bound, so the connection is closed with 431 past this.
+MAX_INCOMPLETE_HEAD_BYTES = MAX_URL_BYTES + MAX_HEADER_BYTES + 1024
 #: Longest request target written to the access log.
 LOGGED_URL_CHARS = 2000
 
@@ -53,6 +57,42 @@ class _RequestLimits:
                 await send({"type": "http.response.body", "body": body})
                 return
         await self.app(scope, receive, send)
+
+
+class _BoundedHttpToolsProtocol(HttpToolsProtocol):
+    """uvicorn's httptools protocol with a bound on a request head that has not ended yet.
+
+    The bytes received while a head is incomplete are counted after each read (so a body that
+    arrives in the same read as its head is not counted); past the bound the client gets 431
+    and the connection is closed. The memory held is at most the bound plus one read.
+    """
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self._in_head = True
+        self._head_bytes = 0
+
+    def on_message_begin(self) -> None:
+        super().on_message_begin()
+        self._in_head = True
+        self._head_bytes = 0
+
+    def on_headers_complete(self) -> None:
+        self._in_head = False
+        super().on_headers_complete()
+
+    def data_received(self, data: bytes) -> None:
+        super().data_received(data)
+        if not self._in_head or self.transport.is_closing():
+            return
+        self._head_bytes += len(data)
+        if self._head_bytes > MAX_INCOMPLETE_HEAD_BYTES:
+            body = f"431 request head over {MAX_INCOMPLETE_HEAD_BYTES // 1024} KiB\n".encode()
+            self.transport.write(b"HTTP/1.1 431 Request Header Fields Too Large\r\n"
+                                 b"content-type: text/plain; charset=utf-8\r\n"
+                                 b"content-length: " + str(len(body)).encode() + b"\r\nconnection: close\r\n\r\n"
+                                 + body)
+            self.transport.close()
 
 
 class _ShortURLs(logging.Filter):
@@ -92,11 +132,16 @@ def prepare_store(loaded: LoadedDataset, store: str, scratch: Path) -> StoreSpec
     return StoreSpec(directory=directory, base_iri=BASE)
 
 
-def serve(host: str, port: int, store: str, settings, log_level: str = "info") -> None:
-    """Load, validate and serve the bundled graph until interrupted (Ctrl-C stops cleanly)."""
+def serve(host: str, port: int, store: str, settings, processes: int = 1, log_level: str = "info") -> None:
+    """Load, validate and serve the bundled graph until interrupted (Ctrl-C stops cleanly).
+
+    With ``processes`` over 1, that many web processes share the listening socket (see
+    :mod:`thbkg.endpoint.processes`), each with ``settings.workers`` query workers.
+    """
     import uvicorn
 
     from thbkg.endpoint.app import create_app
+    from thbkg.endpoint.processes import run_processes
 
     loaded = load_dataset()
     validation = validate_dataset(loaded)
@@ -109,5 +154,12 @@ def serve(host: str, port: int, store: str, settings, log_level: str = "info") -
         dumps = write_dumps(loaded, Path(scratch) / "download")
         app = create_app(loaded, spec, settings, queries, dumps)
         logging.getLogger("uvicorn.access").addFilter(_ShortURLs())
-        uvicorn.run(_RequestLimits(app), host=host, port=port, log_level=log_level, timeout_graceful_shutdown=5,
-                    http="h11", h11_max_incomplete_event_size=64 * 1024)
+        config = uvicorn.Config(_RequestLimits(app), host=host, port=port, log_level=log_level,
+                                timeout_graceful_shutdown=5, http=_BoundedHttpToolsProtocol, loop="auto")
+        if processes > 1:
+            run_processes(config, processes)
+        else:
+            try:
+                uvicorn.Server(config).run()
+            except KeyboardInterrupt:  # uvicorn raises Ctrl-C again once it has stopped gracefully
+                pass
