@@ -22,6 +22,7 @@ from rdflib_endpoint import SparqlRouter
 from thbkg.catalogue import Dump
 from thbkg.endpoint.cache import ResultCache
 from thbkg.endpoint.downloads import add_download_routes
+from thbkg.endpoint.graphview import add_graph_routes
 from thbkg.endpoint.pages import RDF_PAGE_FORMATS, describe, render_html
 from thbkg.endpoint.pool import QueryFailed, QueryPool, QueryTimeout, StoreSpec
 from thbkg.endpoint.protocol import MAX_BODY, ProtocolError, negotiate, read_request
@@ -181,6 +182,7 @@ def create_app(loaded: LoadedDataset, spec: StoreSpec, settings: Settings, queri
     app.include_router(router)
     add_download_routes(app, loaded, dumps, settings.public_url)
     dataset = loaded.dataset
+    add_graph_routes(app, loaded, holder)
     triples = len(dataset)
 
     ui_page = render_ui(queries)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from html import escape
+from urllib.parse import quote
 
 from rdflib import Dataset, Graph, Literal, URIRef
 from rdflib.namespace import RDF, RDFS
@@ -90,7 +91,8 @@ table{{border-collapse:collapse;width:100%}}td{{border-top:1px solid #ddd;paddin
 .lang{{color:#888;font-size:.8em}}.contested{{background:#fff3cd}}.verified{{background:#eef8ee}}
 code{{font-size:.9em}}
 </style></head><body>
-<p><a href="/">THB-KG</a> · <a href="/sparql">SPARQL</a></p>
+<p><a href="/">THB-KG</a> · <a href="/sparql">SPARQL</a> ·
+<a href="/graph?iri={escape(quote(str(iri), safe=''))}">show in graph</a></p>
 <h1>{escape(title)}</h1>
 <p lang="fr">{escape(french)}</p>
 <p><code>{escape(str(iri))}</code><br>Types: {types}<br>Also as: {alternates}</p>

@@ -10,7 +10,8 @@ import networkx as nx
 import pydot
 from networkx.readwrite.gexf import GEXFWriter
 
-__all__ = ["NETWORK_WRITERS", "write_cytoscape", "write_dot", "write_gexf", "write_graphml"]
+__all__ = ["NETWORK_WRITERS", "cytoscape_elements", "write_cytoscape", "write_dot", "write_gexf",
+           "write_graphml"]
 
 
 def write_graphml(network: nx.MultiDiGraph, out: BinaryIO) -> None:
@@ -46,8 +47,8 @@ def write_gexf(network: nx.MultiDiGraph, out: BinaryIO) -> None:
     writer.write(out)
 
 
-def write_cytoscape(network: nx.MultiDiGraph, out: BinaryIO) -> None:
-    """Cytoscape.js JSON (Cytoscape's .cyjs too): ``{"elements": {"nodes": [...], "edges": [...]}}``.
+def cytoscape_elements(network: nx.MultiDiGraph) -> dict[str, list[dict]]:
+    """Cytoscape.js elements, ``{"nodes": [...], "edges": [...]}``, each ``{"data": {...}}``.
 
     Each node also gets ``name`` (its label), the column Cytoscape's default style shows.
     """
@@ -55,8 +56,13 @@ def write_cytoscape(network: nx.MultiDiGraph, out: BinaryIO) -> None:
              for node, attributes in network.nodes(data=True)]
     edges = [{"data": {"id": key, "source": source, "target": target, **attributes}}
              for source, target, key, attributes in network.edges(keys=True, data=True)]
+    return {"nodes": nodes, "edges": edges}
+
+
+def write_cytoscape(network: nx.MultiDiGraph, out: BinaryIO) -> None:
+    """Cytoscape.js JSON (Cytoscape's .cyjs too): ``{"elements": {"nodes": [...], "edges": [...]}}``."""
     document = {"format_version": "1.0", "generated_by": "thbkg", "target_cytoscapejs_version": "~3.0",
-                "data": {"name": "THB-KG"}, "elements": {"nodes": nodes, "edges": edges}}
+                "data": {"name": "THB-KG"}, "elements": cytoscape_elements(network)}
     out.write(json.dumps(document, ensure_ascii=False, indent=1, allow_nan=False).encode("utf-8"))
     out.write(b"\n")
 
