@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install test-tools test validate queries serve clean bench
+.PHONY: install test-tools test validate queries serve clean bench diagram
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -47,6 +47,16 @@ clean:
 
 serve: $(STAMP)
 	$(BIN)/thbkg serve
+
+# The class diagrams in docs/ (README, /ontology), redrawn from ontology/thb.ttl; needs Graphviz (`dot`).
+DIAGRAM_VIEWS := hierarchy relations
+
+diagram: $(STAMP)
+	@for view in $(DIAGRAM_VIEWS); do \
+	  $(BIN)/thbkg diagram --view $$view --format dot -o docs/class-diagram-$$view.dot && \
+	  $(BIN)/thbkg diagram --view $$view --format svg -o docs/class-diagram-$$view.svg || exit 2; \
+	  echo "docs/class-diagram-$$view.dot, docs/class-diagram-$$view.svg"; \
+	done
 
 # Side by side with Oxigraph's server and rdflib-endpoint (minutes; never part of `make test`).
 # make bench BENCH_ARGS="--datasets bundled,100k,1m"   (python benchmarks/run.py --help for the rest)

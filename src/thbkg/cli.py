@@ -149,6 +149,32 @@ def export(fmt: str, query_file: Path | None, data: tuple[Path, ...], output: Pa
 
 
 @main.command()
+@click.option("--view", type=click.Choice(["hierarchy", "relations"]), default="hierarchy", show_default=True,
+              help="hierarchy: every class under its top class; relations: the object properties between "
+                   "classes.")
+@click.option("--format", "fmt", type=click.Choice(["svg", "dot"]), default="svg", show_default=True,
+              help="svg: drawn by Graphviz's `dot` (needs graphviz installed); dot: the Graphviz source.")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
+              help="Write to this file (default: standard output).")
+def diagram(view: str, fmt: str, output: Path | None) -> None:
+    """Draw a diagram of the ontology's classes and the relations between them.
+
+    `make diagram` regenerates the committed docs/class-diagram-*.dot and .svg that the README and the
+    /ontology page show. Exit status: 0 written, 2 could not draw (e.g. Graphviz missing).
+    """
+    from thbkg.ontology_diagram import DiagramError, draw_ontology
+
+    try:
+        drawn = draw_ontology(view, fmt)
+        with click.open_file(str(output or "-"), "wb") as out:
+            out.write(drawn)
+    except (LoadError, DiagramError) as exc:
+        _fail(str(exc))
+    except OSError as exc:
+        _fail(f"cannot write {output or 'standard output'}: {exc.strerror or exc}")
+
+
+@main.command()
 @click.option("--host", default="127.0.0.1", show_default=True, help="Interface to listen on.")
 @click.option("--port", type=click.IntRange(1, 65535), default=8000, show_default=True, help="TCP port to listen on.")
 @click.option("--public-url", default=None, help="The URL users reach the server at (service description, links); "
