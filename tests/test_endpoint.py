@@ -404,6 +404,20 @@ def test_answers_carry_an_etag_and_revalidate_with_304(client):
     assert other.headers["etag"] != etag
 
 
+def test_a_cached_answer_is_the_same_answer(client):
+    """The second request is answered from the cache, before parsing: same body, media type and
+    truncation warning as the first; another Accept still gets its own format."""
+    query = "SELECT ?s WHERE { ?s ?p ?o } ORDER BY ?s"  # over the module's --max-rows 1000
+    accept = {"Accept": "text/csv;q=0.9, application/sparql-results+json"}
+    first, second = (client.post("/sparql", data={"query": query}, headers=accept) for _ in range(2))
+    assert first.status_code == second.status_code == 200
+    assert first.content == second.content and len(first.json()["results"]["bindings"]) == 1000
+    for name in ("content-type", "etag", "x-thbkg-truncated", "warning"):
+        assert first.headers[name] == second.headers[name], name
+    as_csv = client.post("/sparql", data={"query": query}, headers={"Accept": "text/csv"})
+    assert as_csv.headers["content-type"].startswith("text/csv") and len(as_csv.text.splitlines()) == 1001
+
+
 def test_persistent_store_is_built_once_and_reused(tmp_path):
     store = tmp_path / "store"
     first = Server("--store", str(store), "--workers", "1")

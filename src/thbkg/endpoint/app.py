@@ -27,7 +27,7 @@ from thbkg.endpoint.pages import RDF_PAGE_FORMATS, describe, render_html
 from thbkg.endpoint.pool import QueryFailed, QueryPool, QueryTimeout, StoreSpec
 from thbkg.endpoint.protocol import MAX_BODY, ProtocolError, negotiate, read_request
 from thbkg.endpoint.ui import STATIC_DIR, render_ui
-from thbkg.engine import GRAPH_FORMATS, RESULT_FORMATS
+from thbkg.engine import GRAPH_FORMATS, RESULT_FORMATS, Answer
 from thbkg.graph import LoadedDataset
 from thbkg.namespaces import BASE, SD, bind_prefixes
 from thbkg.ontology_docs import render_ontology_docs
@@ -93,6 +93,12 @@ class ThbSparqlRouter(SparqlRouter):
         accept = request.headers.get("accept")
         if operation.query is None:
             return self.describe_service(accept)
+        # Keyed on the request as sent, so that a repeated query is answered before it is parsed.
+        key = (operation.query, accept or "", tuple(operation.default_graphs), tuple(operation.named_graphs),
+               self.settings.max_rows)
+        cached = self.cache.get(key) if self.cache else None
+        if cached is not None:
+            return self._answer(request, *cached)
         try:
             if len(operation.query) > 64 * 1024:  # keep the event loop free on large queries
                 shape = await asyncio.to_thread(inspect_query, operation.query)
@@ -105,23 +111,21 @@ class ThbSparqlRouter(SparqlRouter):
         media_type = negotiate(accept, offered, _ALIASES)
         if media_type is None:
             return _error(406, "none of the formats in Accept can be produced; offered: " + ", ".join(offered))
-        key = (operation.query, media_type, tuple(operation.default_graphs), tuple(operation.named_graphs),
-               self.settings.max_rows)
-        cached = self.cache.get(key) if self.cache else None
-        if cached is not None:
-            answer, etag = cached
-        else:
-            try:
-                answer = await self.pool_holder["pool"].run(
-                    text=operation.query, media_type=media_type, default_graphs=operation.default_graphs,
-                    named_graphs=operation.named_graphs, max_rows=self.settings.max_rows, shape=shape)
-            except QueryRefused as exc:
-                return _error(exc.status, str(exc))
-            except QueryTimeout as exc:
-                return _error(503, str(exc))
-            except QueryFailed as exc:
-                return _error(503, str(exc))
-            etag = self.cache.put(key, answer) if self.cache else None
+        try:
+            answer = await self.pool_holder["pool"].run(
+                text=operation.query, media_type=media_type, default_graphs=operation.default_graphs,
+                named_graphs=operation.named_graphs, max_rows=self.settings.max_rows, shape=shape)
+        except QueryRefused as exc:
+            return _error(exc.status, str(exc))
+        except QueryTimeout as exc:
+            return _error(503, str(exc))
+        except QueryFailed as exc:
+            return _error(503, str(exc))
+        etag = self.cache.put(key, answer) if self.cache else None
+        return self._answer(request, answer, etag)
+
+    def _answer(self, request: Request, answer: Answer, etag: str | None) -> Response:
+        """The response carrying ``answer``: 304 when the client already has it, no body for HEAD."""
         headers = {"Vary": "Accept"}
         if etag:
             headers["ETag"] = etag
@@ -181,8 +185,8 @@ def create_app(loaded: LoadedDataset, spec: StoreSpec, settings: Settings, queri
                              cache=cache, title="THB-KG", description="France's fight against trafficking in human beings")
     app.include_router(router)
     add_download_routes(app, loaded, dumps, settings.public_url)
-    dataset = loaded.dataset
     add_graph_routes(app, loaded, holder)
+    dataset = loaded.dataset
     triples = len(dataset)
 
     ui_page = render_ui(queries)

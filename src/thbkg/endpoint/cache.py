@@ -11,7 +11,8 @@ __all__ = ["ResultCache"]
 
 
 class ResultCache:
-    """LRU of answers keyed on query text, media type, dataset and row cap, within the graph version.
+    """LRU of answers keyed on the request as sent (query text, Accept header, dataset, row cap),
+    within the graph version: a hit needs neither parsing nor content negotiation.
 
     The ETag is derived from the graph version and the key, so a client's ``If-None-Match`` can be
     answered with 304 without evaluating anything; answers larger than ``max_entry`` bytes are not
