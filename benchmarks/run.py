@@ -264,7 +264,8 @@ def main() -> None:
                         help="seconds an engine may take to load and answer its first query")
     parser.add_argument("--rdflib-max-quads", type=int, default=200_000,
                         help="above this size rdflib-endpoint's load time is measured, its queries skipped")
-    parser.add_argument("--workers", type=int, default=4, help="thbkg serve --workers")
+    parser.add_argument("--workers", type=int, default=2,
+                        help="thbkg serve --workers (query workers per web process)")
     parser.add_argument("--thbkg-data", choices=("store", "home"), default="store",
                         help="how thbkg serves a synthetic graph: a prebuilt --store DIR, or THBKG_HOME (loads and "
                              "SHACL-validates it at start: minutes at 100k quads)")
