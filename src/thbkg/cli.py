@@ -14,6 +14,7 @@ import click
 from thbkg.export import FORMATS, ExportError, export_graph
 from thbkg.graph import LoadError, expand_paths, load_dataset
 from thbkg.limits import LimitExceeded, bounded
+from thbkg.pictures import IMAGE_FORMATS, PICTURES, PictureError, image_format_for, render_picture
 from thbkg.queries import QueryError, find_query, load_queries, render_result, run_query
 from thbkg.validate import ValidationError, validate_dataset
 
@@ -113,10 +114,13 @@ def query(query: str | None, fmt: str, data: tuple[Path, ...], list_queries: boo
 
 
 @main.command()
-@click.option("--format", "fmt", type=click.Choice(FORMATS), required=True,
+@click.option("--format", "fmt", type=click.Choice([*FORMATS, *PICTURES]), required=True,
               help="ttl, nt: the union of all graphs (Turtle and N-Triples have no named graphs); "
                    "nq, trig, jsonld: every named graph kept; graphml, gexf (Gephi, Cytoscape), "
-                   "cytoscape (Cytoscape.js JSON), dot (Graphviz): a network of resources and links.")
+                   "cytoscape (Cytoscape.js JSON), dot (Graphviz): a network of resources and links; "
+                   "timeline, charts: a picture (SVG or PNG) of France's commitments or of the statistics.")
+@click.option("--image-format", type=click.Choice(IMAGE_FORMATS), default=None,
+              help="For timeline and charts: svg or png (default: told by the -o extension, else svg).")
 @click.option("--query", "query_file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
               help="Export only the graph that this CONSTRUCT (or DESCRIBE) query file builds.")
 @click.option("--data", "data", multiple=True, type=click.Path(exists=True, path_type=Path),
@@ -125,8 +129,8 @@ def query(query: str | None, fmt: str, data: tuple[Path, ...], list_queries: boo
               help="Write to this file (default: standard output).")
 @timeout_option
 @memory_option
-def export(fmt: str, query_file: Path | None, data: tuple[Path, ...], output: Path | None, timeout: float,
-           max_memory: int) -> None:
+def export(fmt: str, image_format: str | None, query_file: Path | None, data: tuple[Path, ...],
+           output: Path | None, timeout: float, max_memory: int) -> None:
     """Export the graph, or what a CONSTRUCT query selects, as an RDF dump or a network for graph tools.
 
     RDF dumps are lossless: read back, they give the same triples, and for nq, trig and jsonld the same
@@ -136,13 +140,19 @@ def export(fmt: str, query_file: Path | None, data: tuple[Path, ...], output: Pa
     """
     try:
         text = query_file.read_text(encoding="utf-8") if query_file else None
+        image = image_format_for(output, image_format) if fmt in PICTURES else None
+        if (image and text) or (image_format and not image):
+            raise PictureError("--image-format is for timeline and charts, --query for the other formats")
         with bounded(timeout, max_memory * 2**20), _progress_bar("Building the network") as progress:
             loaded = load_dataset(expand_paths(data) if data else None)
             exported = io.BytesIO()  # written out only once complete: a failed export leaves no file
-            export_graph(loaded.dataset, fmt, exported, query=text, progress=progress)
+            if image:
+                exported.write(render_picture(loaded.dataset, fmt, image))
+            else:
+                export_graph(loaded.dataset, fmt, exported, query=text, progress=progress)
         with click.open_file(str(output or "-"), "wb") as out:
             out.write(exported.getbuffer())
-    except (LoadError, QueryError, ExportError, LimitExceeded) as exc:
+    except (LoadError, QueryError, ExportError, LimitExceeded, PictureError) as exc:
         _fail(str(exc))
     except OSError as exc:
         _fail(f"cannot write {output or 'standard output'}: {exc.strerror or exc}")

@@ -24,6 +24,7 @@ from thbkg.endpoint.cache import ResultCache
 from thbkg.endpoint.downloads import add_download_routes
 from thbkg.endpoint.graphview import add_graph_routes
 from thbkg.endpoint.pages import RDF_PAGE_FORMATS, describe, render_html
+from thbkg.endpoint.pictures_pages import add_picture_routes
 from thbkg.endpoint.pool import QueryFailed, QueryPool, QueryTimeout, StoreSpec
 from thbkg.endpoint.protocol import MAX_BODY, ProtocolError, negotiate, read_request
 from thbkg.endpoint.ui import STATIC_DIR, render_ui
@@ -186,6 +187,7 @@ def create_app(loaded: LoadedDataset, spec: StoreSpec, settings: Settings, queri
     app.include_router(router)
     add_download_routes(app, loaded, dumps, settings.public_url)
     add_graph_routes(app, loaded, holder)
+    add_picture_routes(app, holder)
     dataset = loaded.dataset
     triples = len(dataset)
 

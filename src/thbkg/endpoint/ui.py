@@ -41,8 +41,11 @@ const yasgui = new Yasgui(document.getElementById('yasgui'), {
   endpointCatalogueOptions: {getData: () => [{endpoint: endpoint}]},
   yasr: {prefixes: config.prefixes},
 });
-config.tabs.forEach((tab, i) => {
-  yasgui.addTab(i === 0, {id: tab.id, name: tab.name, yasqe: {value: tab.query},
+// /?tab=cq-NN-name opens on that question (the picture pages link here); otherwise on the first.
+const wanted = new URLSearchParams(location.search).get('tab');
+const opened = config.tabs.some(tab => tab.id === wanted) ? wanted : config.tabs.length && config.tabs[0].id;
+config.tabs.forEach(tab => {
+  yasgui.addTab(tab.id === opened, {id: tab.id, name: tab.name, yasqe: {value: tab.query},
                           requestConfig: {endpoint: endpoint, method: 'POST'}});
   const link = document.getElementById('tab-' + tab.id);
   if (link) link.title = tab.question;
@@ -94,7 +97,9 @@ header h1{{font-size:1.4rem;margin:1rem 0 .25rem}}header p{{margin:0 0 .75rem}}
 </style></head><body>
 <header><h1>THB-KG: France's fight against trafficking in human beings</h1>
 <p>Read-only SPARQL 1.1 endpoint at <code>/sparql</code> · <a href="/docs">API</a> ·
-<a href="/ontology">ontology</a> · <a href="/sparql">service description</a> ·
+<a href="/ontology">ontology</a> · <a href="/graph">graph view</a> ·
+<a href="/timeline">timeline</a> · <a href="/charts">charts</a> ·
+<a href="/sparql">service description</a> ·
 each tab is a competency question; hover a tab for the whole question.</p></header>
 <noscript><p>The query editor needs JavaScript. Without it, any SPARQL client can query
 <code>/sparql</code> (GET with <code>?query=</code>, or POST), for example
