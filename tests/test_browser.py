@@ -106,3 +106,22 @@ def test_other_hosts_really_are_unreachable(browser, server):
         "const done = arguments[0];"
         "fetch('https://example.org/', {mode: 'no-cors'}).then(() => done('reached'), e => done('failed: ' + e));")
     assert outcome.startswith("failed")
+
+
+def test_ontology_documentation_works_offline(server, browser):
+    """The pyLODE page with its class diagrams, drawn from our server alone."""
+    wait = WebDriverWait(browser, 30)
+    requested_urls(browser)  # drop what the browser did before this test
+    browser.get(server.url + "/ontology")
+    wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, "svg"))
+    text = browser.find_element(By.TAG_NAME, "body").text
+    for label in ("National Action Plan", "Ratification", "Claim"):
+        assert label in text, label
+    diagrams = browser.execute_script(
+        "return [...document.querySelectorAll('svg')].map(s => s.getBoundingClientRect().width)"
+        ".filter(w => w > 300).length")
+    assert diagrams >= 2
+    assert severe_console_errors(browser) == []
+    loaded = browser.execute_script("return performance.getEntriesByType('resource').map(e => e.name)")
+    assert [url for url in requested_urls(browser) + loaded if not ours(url, server.url)] == []
+    browser.save_screenshot(str(ARTIFACTS / "ontology.png"))
