@@ -405,15 +405,23 @@ def test_answers_carry_an_etag_and_revalidate_with_304(client):
 
 
 def test_a_cached_answer_is_the_same_answer(client):
-    """The second request is answered from the cache, before parsing: same body, media type and
-    truncation warning as the first; another Accept still gets its own format."""
+    """The second request is answered from the cache, before routing (``fastpath.py``): same body,
+    media type, truncation warning and CORS headers as the first, answered by the application;
+    another Accept still gets its own format."""
     query = "SELECT ?s WHERE { ?s ?p ?o } ORDER BY ?s"  # over the module's --max-rows 1000
-    accept = {"Accept": "text/csv;q=0.9, application/sparql-results+json"}
-    first, second = (client.post("/sparql", data={"query": query}, headers=accept) for _ in range(2))
+    sent = {"Accept": "text/csv;q=0.9, application/sparql-results+json", "Origin": "https://example.org"}
+    first, second = (client.post("/sparql", data={"query": query}, headers=sent) for _ in range(2))
     assert first.status_code == second.status_code == 200
     assert first.content == second.content and len(first.json()["results"]["bindings"]) == 1000
-    for name in ("content-type", "etag", "x-thbkg-truncated", "warning"):
+    for name in ("content-type", "content-length", "etag", "cache-control", "vary", "x-thbkg-truncated",
+                 "warning", "access-control-allow-origin", "access-control-expose-headers"):
         assert first.headers[name] == second.headers[name], name
+    assert "access-control-allow-credentials" not in second.headers
+    head = client.head("/sparql", params={"query": query}, headers=sent)
+    again = client.head("/sparql", params={"query": query}, headers=sent)
+    assert head.content == again.content == b"" and head.headers["content-length"] == again.headers["content-length"]
+    revalidated = client.post("/sparql", data={"query": query}, headers={**sent, "If-None-Match": first.headers["etag"]})
+    assert revalidated.status_code == 304 and revalidated.content == b""
     as_csv = client.post("/sparql", data={"query": query}, headers={"Accept": "text/csv"})
     assert as_csv.headers["content-type"].startswith("text/csv") and len(as_csv.text.splitlines()) == 1001
 

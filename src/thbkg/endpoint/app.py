@@ -22,11 +22,12 @@ from rdflib_endpoint import SparqlRouter
 from thbkg.catalogue import Dump
 from thbkg.endpoint.cache import ResultCache
 from thbkg.endpoint.downloads import add_download_routes
+from thbkg.endpoint.fastpath import CORS_EXPOSED, CachedAnswers
 from thbkg.endpoint.graphview import add_graph_routes
 from thbkg.endpoint.pages import RDF_PAGE_FORMATS, describe, render_html
 from thbkg.endpoint.pictures_pages import add_picture_routes
 from thbkg.endpoint.pool import QueryFailed, QueryPool, QueryTimeout, StoreSpec
-from thbkg.endpoint.protocol import MAX_BODY, ProtocolError, negotiate, read_request
+from thbkg.endpoint.protocol import MAX_BODY, ProtocolError, SparqlRequest, negotiate, read_request
 from thbkg.endpoint.ui import STATIC_DIR, render_ui
 from thbkg.engine import GRAPH_FORMATS, RESULT_FORMATS, Answer
 from thbkg.graph import LoadedDataset
@@ -94,12 +95,10 @@ class ThbSparqlRouter(SparqlRouter):
         accept = request.headers.get("accept")
         if operation.query is None:
             return self.describe_service(accept)
-        # Keyed on the request as sent, so that a repeated query is answered before it is parsed.
-        key = (operation.query, accept or "", tuple(operation.default_graphs), tuple(operation.named_graphs),
-               self.settings.max_rows)
+        key = self.cache_key(operation, accept)
         cached = self.cache.get(key) if self.cache else None
         if cached is not None:
-            return self._answer(request, *cached)
+            return self.respond(request.method, request.headers.get("if-none-match"), *cached)
         try:
             if len(operation.query) > 64 * 1024:  # keep the event loop free on large queries
                 shape = await asyncio.to_thread(inspect_query, operation.query)
@@ -123,23 +122,29 @@ class ThbSparqlRouter(SparqlRouter):
         except QueryFailed as exc:
             return _error(503, str(exc))
         etag = self.cache.put(key, answer) if self.cache else None
-        return self._answer(request, answer, etag)
+        return self.respond(request.method, request.headers.get("if-none-match"), answer, etag)
 
-    def _answer(self, request: Request, answer: Answer, etag: str | None) -> Response:
+    def cache_key(self, operation: SparqlRequest, accept: str | None) -> tuple:
+        """The request as sent (query, Accept, dataset, row cap): a repeated query is answered from the
+        cache before it is parsed or Accept negotiated."""
+        return (operation.query, accept or "", tuple(operation.default_graphs), tuple(operation.named_graphs),
+                self.settings.max_rows)
+
+    def respond(self, method: str, if_none_match: str | None, answer: Answer, etag: str | None) -> Response:
         """The response carrying ``answer``: 304 when the client already has it, no body for HEAD."""
         headers = {"Vary": "Accept"}
         if etag:
             headers["ETag"] = etag
             headers["Cache-Control"] = "public, max-age=60"
-            if request.headers.get("if-none-match") == etag:
+            if if_none_match == etag:
                 return Response(status_code=304, headers=headers)
         if answer.truncated:
             headers["X-THBKG-Truncated"] = f"true; max-rows={self.settings.max_rows}"
             headers["Warning"] = f'199 thbkg "result truncated to the first {self.settings.max_rows} rows"'
         content_type = answer.media_type + ("; charset=utf-8" if not answer.media_type.endswith("xml") else "")
-        body = b"" if request.method == "HEAD" else answer.body
+        body = b"" if method == "HEAD" else answer.body
         response = Response(body, media_type=content_type, headers=headers)
-        if request.method == "HEAD":
+        if method == "HEAD":
             response.headers["content-length"] = str(len(answer.body))
         return response
 
@@ -179,12 +184,13 @@ def create_app(loaded: LoadedDataset, spec: StoreSpec, settings: Settings, queri
                   description="France's fight against trafficking in human beings, as a knowledge graph. "
                               "Read-only SPARQL 1.1 endpoint, linked-data pages and dumps.")
     app.add_middleware(CORSMiddleware, allow_origins=["*"], allow_credentials=False, allow_methods=["GET", "POST", "HEAD"],
-                       allow_headers=["*"], expose_headers=["X-THBKG-Truncated", "Warning"])
+                       allow_headers=["*"], expose_headers=list(CORS_EXPOSED))
     version = next((dump.sha256 for dump in dumps if dump.name.endswith(".nq")), "")
     cache = ResultCache(version) if settings.cache else None
     router = ThbSparqlRouter(loaded=loaded, pool_holder=holder, settings=settings, example_queries=_examples(queries),
                              cache=cache, title="THB-KG", description="France's fight against trafficking in human beings")
     app.include_router(router)
+    app.add_middleware(CachedAnswers, router=router)  # added last, so outermost: before CORS and routing
     add_download_routes(app, loaded, dumps, settings.public_url)
     add_graph_routes(app, loaded, holder)
     add_picture_routes(app, holder)
