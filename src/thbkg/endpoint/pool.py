@@ -163,9 +163,11 @@ class QueryPool:
         except (QueryFailed, asyncio.TimeoutError):
             status = "dead"
         if status != "ready" or self._closing:
+            code = worker.process.exitcode
             self._discard(worker)
             if not self._closing:
-                raise QueryFailed("a query worker could not start: check the store")
+                raise QueryFailed(f"a query worker could not open the store (exit status {code}): it is "
+                                  "unreadable, or needs more memory than a worker may use")
             return
         self._idle.put_nowait(worker)
 

@@ -22,8 +22,9 @@ import time
 from collections.abc import Iterator
 
 import uvicorn
+from uvicorn.config import STARTUP_FAILURE
 
-__all__ = ["run_processes"]
+__all__ = ["StartupFailed", "run_processes"]
 
 logger = logging.getLogger("uvicorn.error")
 
@@ -31,6 +32,10 @@ logger = logging.getLogger("uvicorn.error")
 STOP_GRACE = 15.0
 #: A child that dies sooner than this after its start is restarted only after a pause.
 RESTART_PAUSE = 2.0
+
+
+class StartupFailed(Exception):
+    """A web process could not start (its query workers could not open the store, the port ...)."""
 
 
 class _ChildServer(uvicorn.Server):
@@ -49,7 +54,10 @@ def _child(config: uvicorn.Config, sockets: list) -> None:
 
 
 def run_processes(config: uvicorn.Config, processes: int) -> None:
-    """Serve ``config`` from ``processes`` forked children until SIGINT or SIGTERM."""
+    """Serve ``config`` from ``processes`` forked children until SIGINT or SIGTERM.
+
+    Raises :class:`StartupFailed` (after stopping the others) when a child cannot start.
+    """
     # uvicorn's socket is made with protocol 0, so asyncio does not see it as TCP and leaves Nagle's
     # algorithm on for its connections: each small response then waits for a delayed ACK (40 ms).
     # Wrapped again from its descriptor, the socket reports IPPROTO_TCP and gets TCP_NODELAY.
@@ -81,6 +89,8 @@ def run_processes(config: uvicorn.Config, processes: int) -> None:
                 slot = sentinels[sentinel]
                 process, started = children[slot]
                 process.join()
+                if process.exitcode == STARTUP_FAILURE:  # would fail again: stop rather than loop
+                    raise StartupFailed("a web process could not start; the log above says why")
                 logger.error("web process %s stopped unexpectedly (exit status %s); starting another",
                              process.pid, process.exitcode)
                 if time.monotonic() - started < RESTART_PAUSE:

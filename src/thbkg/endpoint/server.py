@@ -125,6 +125,15 @@ def prepare_store(loaded: LoadedDataset, store: str, scratch: Path) -> StoreSpec
         except OSError as exc:
             raise ServeError(f"cannot build the store in {directory}: {exc}") from None
         marker.write_text("complete\n")
+    else:
+        # A store written by another tool (`oxigraph load`, `oxigraph update`) may still hold its last
+        # writes in RocksDB's log, which every read-only opening replays in memory: each query worker
+        # would take a gigabyte and many seconds for a million quads, and could meet its memory cap.
+        # Opened once read-write here, the log is written into the store's files.
+        try:
+            ox.Store(str(directory)).flush()
+        except OSError:
+            pass  # in use by another process, or read-only: it is opened read-only below all the same
     try:
         ox.Store.read_only(str(directory))
     except OSError as exc:
@@ -141,7 +150,7 @@ def serve(host: str, port: int, store: str, settings, processes: int = 1, log_le
     import uvicorn
 
     from thbkg.endpoint.app import create_app
-    from thbkg.endpoint.processes import run_processes
+    from thbkg.endpoint.processes import StartupFailed, run_processes
 
     loaded = load_dataset()
     validation = validate_dataset(loaded)
@@ -156,10 +165,15 @@ def serve(host: str, port: int, store: str, settings, processes: int = 1, log_le
         logging.getLogger("uvicorn.access").addFilter(_ShortURLs())
         config = uvicorn.Config(_RequestLimits(app), host=host, port=port, log_level=log_level,
                                 timeout_graceful_shutdown=5, http=_BoundedHttpToolsProtocol, loop="auto")
-        if processes > 1:
-            run_processes(config, processes)
-        else:
-            try:
+        try:
+            if processes > 1:
+                run_processes(config, processes)
+            else:
                 uvicorn.Server(config).run()
-            except KeyboardInterrupt:  # uvicorn raises Ctrl-C again once it has stopped gracefully
-                pass
+        except KeyboardInterrupt:  # uvicorn raises Ctrl-C again once it has stopped gracefully
+            pass
+        except (StartupFailed, SystemExit) as exc:  # uvicorn exits 3 when the application cannot start
+            if isinstance(exc, SystemExit) and exc.code in (0, None):
+                return
+            raise ServeError("the endpoint could not start; the log above says why (for the query workers: "
+                             "an unreadable store, or one needing more memory than a worker may use)") from None
