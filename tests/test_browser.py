@@ -111,7 +111,8 @@ def test_other_hosts_really_are_unreachable(browser, server):
 def test_ontology_documentation_works_offline(server, browser):
     """The pyLODE page with its class diagrams, drawn from our server alone."""
     wait = WebDriverWait(browser, 30)
-    requested_urls(browser)  # drop what the browser did before this test
+    requested_urls(browser)  # drop what the browser did and logged before this test
+    severe_console_errors(browser)
     browser.get(server.url + "/ontology")
     wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, "svg"))
     text = browser.find_element(By.TAG_NAME, "body").text

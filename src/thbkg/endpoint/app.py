@@ -204,6 +204,10 @@ def create_app(loaded: LoadedDataset, spec: StoreSpec, settings: Settings, queri
     async def ui() -> Response:
         return Response(ui_page, media_type="text/html; charset=utf-8")
 
+    @app.get("/favicon.ico", include_in_schema=False)
+    async def favicon() -> Response:  # no icon; a 204 keeps browsers from logging a 404 on every page
+        return Response(status_code=204)
+
     @app.get("/health")
     async def health() -> dict:
         pool = holder.get("pool")
