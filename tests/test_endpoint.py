@@ -335,6 +335,19 @@ def test_a_web_process_that_dies_is_replaced():
             assert http.get("/sparql", params={"query": LABEL_QUERY},
                             headers={"Accept": "text/csv"}).status_code == 200
         assert any("stopped unexpectedly" in line for line in running.log)
+        assert not any('"GET /health HTTP/1.1" 200' in line for line in running.log)  # no access log by default
+    finally:
+        running.stop()
+
+
+def test_access_log_on_request():
+    running = Server("--processes", "1", "--workers", "1", "--access-log")
+    try:
+        assert httpx.get(running.url + "/health?from=access-log-test", timeout=30).status_code == 200
+        deadline = time.monotonic() + 10
+        while not any("/health?from=access-log-test HTTP/1.1\" 200" in line for line in running.log):
+            assert time.monotonic() < deadline, "".join(running.log)
+            time.sleep(0.2)
     finally:
         running.stop()
 
