@@ -14,8 +14,9 @@ import pydot
 from rdflib import OWL, RDF, RDFS, BNode, Graph, Literal, URIRef
 from rdflib.collection import Collection
 
+from thbkg.export.network import curie
 from thbkg.graph import bundle_dir, load_dataset
-from thbkg.namespaces import PREFIXES, SCHEMA, THB
+from thbkg.namespaces import SCHEMA, THB
 
 __all__ = ["VIEWS", "DiagramError", "OntologyOutline", "bundled_diagram", "diagram_source", "draw_ontology",
            "outline_ontology", "render_diagram"]
@@ -63,10 +64,7 @@ def bundled_diagram(view: str) -> Path:
 
 
 def _curie(iri: URIRef) -> str:
-    for prefix, namespace in sorted(PREFIXES.items(), key=lambda item: -len(str(item[1]))):
-        if iri.startswith(str(namespace)):
-            return f"{prefix}:{iri[len(str(namespace)):]}"
-    return str(iri)
+    return curie(iri) or str(iri)
 
 
 def _english(graph: Graph, term: URIRef) -> str:

@@ -25,8 +25,6 @@ class ResultCache:
         self.max_entry = max_entry
         self._entries: OrderedDict[tuple, tuple[Answer, str]] = OrderedDict()
         self._bytes = 0
-        self.hits = 0
-        self.misses = 0
 
     def etag(self, key: tuple) -> str:
         digest = hashlib.sha256(repr((self.graph_version, key)).encode("utf-8")).hexdigest()[:32]
@@ -34,11 +32,8 @@ class ResultCache:
 
     def get(self, key: tuple) -> tuple[Answer, str] | None:
         entry = self._entries.get(key)
-        if entry is None:
-            self.misses += 1
-            return None
-        self._entries.move_to_end(key)
-        self.hits += 1
+        if entry is not None:
+            self._entries.move_to_end(key)
         return entry
 
     def put(self, key: tuple, answer: Answer) -> str:
