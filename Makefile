@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install test-tools test validate queries serve clean bench diagram
+.PHONY: install test-tools engines test validate queries serve clean bench diagram
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -30,10 +30,30 @@ test-tools:
 	$$sudo apt-get update && \
 	$$sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends chromium chromium-driver graphviz
 
+# Remote SPARQL engines the tests start in temporary folders (tests/engines.py): Oxigraph's server
+# comes with the test extra (the `oxigraph` wheel); Virtuoso is Debian's. virtuoso-opensource-7-bin
+# holds only the binaries (virtuoso-t, isql-vt): no service and no prompt; the DBA password is
+# preseeded anyway, in case apt ever pulls in virtuoso-opensource-7, whose service we never need.
+# The package lists are updated only when the install needs it (test-tools has usually just done so).
+VIRTUOSO := /usr/bin/virtuoso-t /usr/bin/isql-vt
+
+engines:
+	@missing=0; for tool in $(VIRTUOSO); do [ -x $$tool ] || missing=1; done; [ $$missing = 0 ] && exit 0; \
+	if ! command -v apt-get >/dev/null; then \
+	  echo "The tests need Debian's virtuoso-opensource-7-bin, and apt-get is not available:" \
+	       "install it, then run make test again." >&2; \
+	  exit 1; \
+	fi; \
+	sudo=$$([ "$$(id -u)" = 0 ] || echo sudo); \
+	printf '%s\n' 'virtuoso-opensource-7 virtuoso-opensource-7/dba-password password dba' \
+	  'virtuoso-opensource-7 virtuoso-opensource-7/dba-password-again password dba' | $$sudo debconf-set-selections && \
+	install="$$sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends virtuoso-opensource-7-bin"; \
+	$$install 2>/dev/null || { $$sudo apt-get update && $$install; }
+
 $(CYTOSCAPE): | $(STAMP)
 	npm install --silent --no-audit --no-fund --prefix $(VENV)/node cytoscape@3.34.4
 
-test: $(STAMP) test-tools $(CYTOSCAPE)
+test: $(STAMP) test-tools engines $(CYTOSCAPE)
 	NODE_PATH=$(CURDIR)/$(VENV)/node/node_modules $(BIN)/python -m pytest
 
 validate: $(STAMP)
