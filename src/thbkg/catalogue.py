@@ -3,45 +3,37 @@
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
-from pathlib import Path
 
+import pyoxigraph as ox
 from rdflib import Dataset, Graph, Literal, URIRef
 from rdflib.namespace import DCAT, DCTERMS, RDF, RDFS, SH, VOID, XSD
 
-from thbkg.graph import LoadedDataset
+from thbkg.build.release import Dump
 from thbkg.namespaces import BASE, GRAPH, ID, SCHEMA, bind_prefixes
 from thbkg.queries import NamedQuery
 
-__all__ = ["DUMP_FORMATS", "Dump", "add_query_graph", "dcat_description", "void_description", "write_dumps"]
+__all__ = ["DATASET", "DUMP_FORMATS", "dcat_description", "query_graph_nquads", "void_description",
+           "void_statistics"]
 
 SPDX = "http://spdx.org/rdf/terms#"
 LICENSE = URIRef("https://creativecommons.org/licenses/by/4.0/")
 DATASET = URIRef(f"{BASE}dataset")
 
-#: file name -> (rdflib format, media type). Dumps keep the named graphs (N-Quads, TriG, JSON-LD).
+#: file name -> (pyoxigraph format, media type). Dumps keep the named graphs (N-Quads, TriG, JSON-LD).
 DUMP_FORMATS = {
-    "thbkg.trig": ("trig", "application/trig"),
-    "thbkg.nq": ("nquads", "application/n-quads"),
-    "thbkg.jsonld": ("json-ld", "application/ld+json"),
+    "thbkg.trig": (ox.RdfFormat.TRIG, ox.RdfFormat.TRIG.media_type),
+    "thbkg.nq": (ox.RdfFormat.N_QUADS, ox.RdfFormat.N_QUADS.media_type),
+    "thbkg.jsonld": (ox.RdfFormat.JSON_LD, ox.RdfFormat.JSON_LD.media_type),
 }
 
 
-@dataclass(frozen=True)
-class Dump:
-    name: str
-    path: Path
-    media_type: str
-    sha256: str
-    size: int
-
-
-def add_query_graph(dataset: Dataset, queries: list[NamedQuery], endpoint_url: str) -> Graph:
-    """Publish the competency questions in the graph as ``sh:SPARQLExecutable`` resources.
+def query_graph_nquads(queries: list[NamedQuery], endpoint_url: str) -> bytes:
+    """The competency questions as ``sh:SPARQLExecutable`` resources in ``graph:queries``, as N-Quads.
 
     This is the convention SIB's sparql-editor and others read: ``rdfs:comment`` (the question),
     ``sh:select`` (the query) and ``schema:target`` (the endpoint that answers it).
     """
+    dataset = Dataset()
     graph = dataset.graph(GRAPH.queries)
     for query in queries:
         node = ID[f"query/{query.name}"]
@@ -54,58 +46,63 @@ def add_query_graph(dataset: Dataset, queries: list[NamedQuery], endpoint_url: s
         graph.add((node, DCTERMS.identifier, Literal(query.name)))
     graph.add((GRAPH.queries, RDFS.label, Literal("Competency questions", lang="en")))
     graph.add((GRAPH.queries, RDFS.label, Literal("Questions de compétence", lang="fr")))
-    return graph
+    return dataset.serialize(format="nquads", encoding="utf-8")
 
 
-def void_description(loaded: LoadedDataset, public_url: str) -> Graph:
-    """A VoID description with class and property partitions (counted over the union graph)."""
-    dataset = loaded.dataset
+_COUNTS = """SELECT (COUNT(*) AS ?triples) (COUNT(DISTINCT ?s) AS ?subjects) (COUNT(DISTINCT ?o) AS ?objects)
+WHERE { ?s ?p ?o }"""
+_CLASSES = """SELECT ?class (COUNT(DISTINCT ?s) AS ?entities)
+WHERE { ?s a ?class FILTER(isIRI(?class)) } GROUP BY ?class ORDER BY ?class"""
+_PROPERTIES = "SELECT ?property (COUNT(*) AS ?triples) WHERE { ?s ?property ?o } GROUP BY ?property ORDER BY ?property"
+
+
+def _partition(kind: str, term: URIRef) -> URIRef:
+    return URIRef(f"{DATASET}/{kind}/{hashlib.sha1(str(term).encode()).hexdigest()[:12]}")
+
+
+async def void_statistics(backend) -> tuple[Graph, int]:
+    """VoID statistics of the default graph (the merge of every graph), asked of ``backend`` by SPARQL:
+    triples, distinct subjects and objects, class and property partitions; and the triple count."""
+    from thbkg.backend.reading import select
+
     void = bind_prefixes(Graph())
+    integer = XSD.integer
+    (counts,) = await select(backend, _COUNTS)
+    classes = await select(backend, _CLASSES)
+    properties = await select(backend, _PROPERTIES)
     void.add((DATASET, RDF.type, VOID.Dataset))
+    for name, prop in (("triples", VOID.triples), ("subjects", VOID.distinctSubjects),
+                       ("objects", VOID.distinctObjects)):
+        void.add((DATASET, prop, Literal(int(counts[name]), datatype=integer)))
+    void.add((DATASET, VOID.classes, Literal(len(classes), datatype=integer)))
+    void.add((DATASET, VOID.properties, Literal(len(properties), datatype=integer)))
+    for row in classes:
+        part = _partition("class", row["class"])
+        void.add((DATASET, VOID.classPartition, part))
+        void.add((part, VOID["class"], row["class"]))
+        void.add((part, VOID.entities, Literal(int(row["entities"]), datatype=integer)))
+    for row in properties:
+        part = _partition("property", row["property"])
+        void.add((DATASET, VOID.propertyPartition, part))
+        void.add((part, VOID.property, row["property"]))
+        void.add((part, VOID.triples, Literal(int(row["triples"]), datatype=integer)))
+    return void, int(counts["triples"])
+
+
+def void_description(statistics: Graph, public_url: str) -> Graph:
+    """The VoID statistics with what depends on where the graph is served: endpoint and dumps."""
+    base = public_url.rstrip("/")
+    void = bind_prefixes(Graph())
+    for triple in statistics:
+        void.add(triple)
     void.add((DATASET, DCTERMS.title, Literal("THB-KG: France's fight against trafficking in human beings", lang="en")))
     void.add((DATASET, DCTERMS.license, LICENSE))
-    void.add((DATASET, VOID.sparqlEndpoint, URIRef(public_url.rstrip("/") + "/sparql")))
+    void.add((DATASET, VOID.sparqlEndpoint, URIRef(base + "/sparql")))
     void.add((DATASET, VOID.uriSpace, Literal(f"{BASE}id/")))
     void.add((DATASET, VOID.vocabulary, URIRef(f"{BASE}ontology#")))
     for name in DUMP_FORMATS:
-        void.add((DATASET, VOID.dataDump, URIRef(f"{public_url.rstrip('/')}/download/{name}")))
-    triples = list(dataset.triples((None, None, None)))
-    subjects = {s for s, _, _ in triples}
-    objects = {o for _, _, o in triples}
-    void.add((DATASET, VOID.triples, Literal(len(set(triples)), datatype=XSD.integer)))
-    void.add((DATASET, VOID.distinctSubjects, Literal(len(subjects), datatype=XSD.integer)))
-    void.add((DATASET, VOID.distinctObjects, Literal(len(objects), datatype=XSD.integer)))
-    classes: dict[URIRef, set] = {}
-    properties: dict[URIRef, int] = {}
-    for s, p, o in set(triples):
-        properties[p] = properties.get(p, 0) + 1
-        if p == RDF.type and isinstance(o, URIRef):
-            classes.setdefault(o, set()).add(s)
-    void.add((DATASET, VOID.classes, Literal(len(classes), datatype=XSD.integer)))
-    void.add((DATASET, VOID.properties, Literal(len(properties), datatype=XSD.integer)))
-    for cls, members in sorted(classes.items()):
-        part = URIRef(f"{DATASET}/class/{hashlib.sha1(str(cls).encode()).hexdigest()[:12]}")
-        void.add((DATASET, VOID.classPartition, part))
-        void.add((part, VOID["class"], cls))
-        void.add((part, VOID.entities, Literal(len(members), datatype=XSD.integer)))
-    for prop, count in sorted(properties.items()):
-        part = URIRef(f"{DATASET}/property/{hashlib.sha1(str(prop).encode()).hexdigest()[:12]}")
-        void.add((DATASET, VOID.propertyPartition, part))
-        void.add((part, VOID.property, prop))
-        void.add((part, VOID.triples, Literal(count, datatype=XSD.integer)))
+        void.add((DATASET, VOID.dataDump, URIRef(f"{base}/download/{name}")))
     return void
-
-
-def write_dumps(loaded: LoadedDataset, folder: Path) -> list[Dump]:
-    """Write the whole dataset, named graphs included, in each dump format; return their checksums."""
-    folder.mkdir(parents=True, exist_ok=True)
-    dumps = []
-    for name, (fmt, media_type) in DUMP_FORMATS.items():
-        path = folder / name
-        data = loaded.dataset.serialize(format=fmt, encoding="utf-8")
-        path.write_bytes(data)
-        dumps.append(Dump(name, path, media_type, hashlib.sha256(data).hexdigest(), len(data)))
-    return dumps
 
 
 def dcat_description(dumps: list[Dump], public_url: str) -> Graph:

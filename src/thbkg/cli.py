@@ -11,11 +11,13 @@ from pathlib import Path
 
 import click
 
+from thbkg.backend import BackendError, QueryRefused
+from thbkg.build.release import ReleaseError
 from thbkg.export import FORMATS, ExportError, export_graph
 from thbkg.graph import LoadError, expand_paths, load_dataset
 from thbkg.limits import LimitExceeded, bounded
-from thbkg.pictures import IMAGE_FORMATS, PICTURES, PictureError, image_format_for, render_picture
-from thbkg.queries import QueryError, find_query, load_queries, render_result, run_query
+from thbkg.pictures import IMAGE_FORMATS, PICTURES, PictureError, image_format_for
+from thbkg.queries import QueryError, find_query, load_queries
 from thbkg.validate import ValidationError, validate_dataset
 
 __all__ = ["main"]
@@ -26,11 +28,48 @@ timeout_option = click.option("--timeout", type=click.FloatRange(min=1), default
                               help="Give up (exit 2) after this many seconds.")
 memory_option = click.option("--max-memory", type=click.IntRange(min=256), default=4096, show_default=True,
                              help="Give up (exit 2) if more than this many MiB of memory are needed.")
+store_option = click.option("--store", type=click.Path(path_type=Path), default=None,
+                            help="Read this release folder (written by `thbkg build --out`) instead of the bundled "
+                                 "graph's.")
+backend_option = click.option("--backend", "backend_url", default=None, metavar="URL",
+                              help="Ask this remote SPARQL 1.1 query endpoint (e.g. Virtuoso's /sparql) instead.")
+#: What a command reports on failure: one line, exit status 2.
+_FAILURES = (LoadError, QueryError, ExportError, LimitExceeded, PictureError, ReleaseError, BackendError,
+             QueryRefused, ValidationError)
 
 
 def _fail(message: str) -> None:
     click.echo(f"error: {message}", err=True)
     sys.exit(EXIT_ERROR)
+
+
+def _say(message: str) -> None:
+    """A step of a long command, on stderr (standard output stays for the answer)."""
+    click.echo(f"{message}…" if not message.endswith((".", ":", "/")) else message, err=True)
+
+
+@contextmanager
+def _build_bars() -> Iterator[Callable[[str, int, int], None] | None]:
+    """A (step, done, total) callback drawing a tqdm bar per step on stderr, only on a terminal."""
+    if not sys.stderr.isatty():
+        yield None
+        return
+    from tqdm import tqdm
+
+    bars: dict[str, tqdm] = {}
+
+    def update(step: str, done: int, total: int) -> None:
+        bar = bars.get(step)
+        if bar is None:
+            bar = bars[step] = tqdm(total=total, desc=step, unit="B", unit_scale=True, file=sys.stderr, leave=False)
+        bar.total = total
+        bar.update(done - bar.n)
+
+    try:
+        yield update
+    finally:
+        for bar in bars.values():
+            bar.close()
 
 
 @contextmanager
@@ -85,17 +124,70 @@ def validate(paths: tuple[Path, ...], fmt: str, shapes: tuple[Path, ...], show_w
 
 
 @main.command()
+@click.argument("sources", nargs=-1, type=click.Path(path_type=Path))
+@click.option("--out", type=click.Path(path_type=Path), default=None,
+              help="The release folder to write (default: the bundled graph's, in the user's cache).")
+@click.option("--queries", "queries_dir", type=click.Path(exists=True, file_okay=False, path_type=Path), default=None,
+              help="Folder of competency questions (cq-*.rq) to publish with the release (default: the bundled ones).")
+def build(sources: tuple[Path, ...], out: Path | None, queries_dir: Path | None) -> None:
+    """Compile RDF sources (default: the bundled ontology, vocabularies and data) into a release folder.
+
+    The release holds an Oxigraph store bulk-loaded from the sources, the SHACL verdict and report,
+    dumps with their sha256, VoID statistics, the query catalogue and the ontology's documentation.
+    It is written aside and renamed into place when complete. Exit status: 0 built and conforming,
+    1 built but not conforming to the shapes (see validation.txt), 2 could not build.
+    """
+    from thbkg.build.compile import build_release
+
+    try:
+        with _build_bars() as progress:
+            release = build_release(list(sources) or None, out, queries_dir=queries_dir, progress=progress,
+                                    log=_say)
+    except _FAILURES as exc:
+        _fail(str(exc))
+    except OSError as exc:
+        _fail(f"cannot write the release: {exc.strerror or exc}")
+    click.echo(f"{release.path}: {release.summary()}")
+    sys.exit(EXIT_OK if release.conforms else EXIT_INVALID)
+
+
+def _render_answer(answer, fmt: str) -> str:
+    """A backend's answer as the command prints it: a table, CSV or JSON; graphs as Turtle."""
+    import csv
+
+    body = answer.body.decode("utf-8")
+    if answer.form in ("CONSTRUCT", "DESCRIBE") or fmt in ("csv", "json"):
+        return body
+    if answer.form == "ASK":
+        return "true" if '"boolean":true' in body.replace(" ", "") else "false"
+    rows = list(csv.reader(io.StringIO(body)))
+    if not rows:
+        return "(0 row(s))"
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    lines = ["  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip() for row in rows]
+    lines.insert(1, "  ".join("-" * w for w in widths))
+    return "\n".join(lines) + f"\n({len(rows) - 1} row(s))"
+
+
+_ANSWER_TYPES = {"table": "text/csv", "csv": "text/csv", "json": "application/sparql-results+json"}
+
+
+@main.command()
 @click.argument("query", required=False)
 @click.option("--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table", show_default=True,
               help="Result format for SELECT and ASK (CONSTRUCT and DESCRIBE always give Turtle).")
 @click.option("--data", "data", multiple=True, type=click.Path(exists=True, path_type=Path),
               help="Query these RDF files or folders instead of the bundled graph (repeatable).")
+@store_option
+@backend_option
 @click.option("--list", "list_queries", is_flag=True, help="List the bundled competency questions and exit.")
 @timeout_option
 @memory_option
-def query(query: str | None, fmt: str, data: tuple[Path, ...], list_queries: bool, timeout: float,
-          max_memory: int) -> None:
+def query(query: str | None, fmt: str, data: tuple[Path, ...], store: Path | None, backend_url: str | None,
+          list_queries: bool, timeout: float, max_memory: int) -> None:
     """Run a SPARQL file, or a bundled query by name (e.g. `cq-01`), against the graph."""
+    from thbkg.build.opening import answer_once, open_backend
+
     if list_queries:
         for named in load_queries():
             click.echo(f"{named.name}\t{named.question}")
@@ -105,11 +197,14 @@ def query(query: str | None, fmt: str, data: tuple[Path, ...], list_queries: boo
     try:
         named = find_query(query)
         with bounded(timeout, max_memory * 2**20):
-            loaded = load_dataset(expand_paths(data) if data else None)
-            result = run_query(loaded.dataset, named.text)
-            output = render_result(result, fmt)
+            backend = open_backend(store=store, backend=backend_url, data=data, timeout=timeout, log=_say)
+            from thbkg.sparql_guard import inspect_query
+
+            form = inspect_query(named.text).form
+            media_type = "text/turtle" if form in ("CONSTRUCT", "DESCRIBE") else _ANSWER_TYPES[fmt]
+            output = _render_answer(answer_once(backend, named.text, media_type), fmt)
             click.echo(output, nl=not output.endswith("\n"))
-    except (QueryError, LoadError, LimitExceeded) as exc:
+    except _FAILURES as exc:
         _fail(str(exc))
 
 
@@ -125,12 +220,14 @@ def query(query: str | None, fmt: str, data: tuple[Path, ...], list_queries: boo
               help="Export only the graph that this CONSTRUCT (or DESCRIBE) query file builds.")
 @click.option("--data", "data", multiple=True, type=click.Path(exists=True, path_type=Path),
               help="Export these RDF files or folders instead of the bundled graph (repeatable).")
+@store_option
+@backend_option
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
               help="Write to this file (default: standard output).")
 @timeout_option
 @memory_option
 def export(fmt: str, image_format: str | None, query_file: Path | None, data: tuple[Path, ...],
-           output: Path | None, timeout: float, max_memory: int) -> None:
+           store: Path | None, backend_url: str | None, output: Path | None, timeout: float, max_memory: int) -> None:
     """Export the graph, or what a CONSTRUCT query selects, as an RDF dump or a network for graph tools.
 
     RDF dumps are lossless: read back, they give the same triples, and for nq, trig and jsonld the same
@@ -143,16 +240,19 @@ def export(fmt: str, image_format: str | None, query_file: Path | None, data: tu
         image = image_format_for(output, image_format) if fmt in PICTURES else None
         if (image and text) or (image_format and not image):
             raise PictureError("--image-format is for timeline and charts, --query for the other formats")
+        from thbkg.build.opening import export_dataset, picture_tables, open_backend
+        from thbkg.pictures import draw_picture
+
         with bounded(timeout, max_memory * 2**20), _progress_bar("Building the network") as progress:
-            loaded = load_dataset(expand_paths(data) if data else None)
+            backend = open_backend(store=store, backend=backend_url, data=data, timeout=timeout, log=_say)
             exported = io.BytesIO()  # written out only once complete: a failed export leaves no file
             if image:
-                exported.write(render_picture(loaded.dataset, fmt, image))
+                exported.write(draw_picture(fmt, picture_tables(backend, fmt)).image(image))
             else:
-                export_graph(loaded.dataset, fmt, exported, query=text, progress=progress)
+                export_graph(export_dataset(backend), fmt, exported, query=text, progress=progress)
         with click.open_file(str(output or "-"), "wb") as out:
             out.write(exported.getbuffer())
-    except (LoadError, QueryError, ExportError, LimitExceeded, PictureError) as exc:
+    except _FAILURES as exc:
         _fail(str(exc))
     except OSError as exc:
         _fail(f"cannot write {output or 'standard output'}: {exc.strerror or exc}")
@@ -193,10 +293,13 @@ def diagram(view: str, fmt: str, output: Path | None) -> None:
               help="Stop any query running longer than this many seconds.")
 @click.option("--max-rows", type=click.IntRange(min=1), default=100_000, show_default=True,
               help="Cut SELECT results after this many rows (the response says so).")
-@click.option("--store", default="memory", show_default=True,
-              help="'memory', or a directory for a persistent Oxigraph store (built once, reopened fast).")
-@click.option("--processes", type=click.IntRange(1, 64), default=min(os.cpu_count() or 1, 4),
-              show_default="the CPUs, at most 4",
+@click.option("--store", type=click.Path(path_type=Path), default=None,
+              help="Serve this release folder (written by `thbkg build SOURCE... --out DIR`) instead of the bundled "
+                   "graph, which is built on first use and rebuilt when its sources change.")
+@backend_option
+@click.option("--backend-connections", type=click.IntRange(1, 256), default=8, show_default=True,
+              help="With --backend: most requests in flight to the engine at once, per web process.")
+@click.option("--processes", type=click.IntRange(1, 64), default=1, show_default=True,
               help="Web processes sharing the port (each answers HTTP on one core, with its own query workers).")
 @click.option("--workers", type=click.IntRange(1, 64), default=2, show_default=True,
               help="Query worker processes per web process (each can be stopped at the timeout without "
@@ -205,17 +308,32 @@ def diagram(view: str, fmt: str, output: Path | None) -> None:
               help="Keep recent answers (the graph is read-only) and answer If-None-Match with 304.")
 @click.option("--access-log/--no-access-log", default=False, show_default=True,
               help="Write a line per request to standard output (costs about a quarter of peak throughput).")
-def serve(host: str, port: int, public_url: str | None, timeout: float, max_rows: int, store: str,
-          processes: int, workers: int, cache: bool, access_log: bool) -> None:
+def serve(host: str, port: int, public_url: str | None, timeout: float, max_rows: int, store: Path | None,
+          backend_url: str | None, backend_connections: int, processes: int, workers: int, cache: bool,
+          access_log: bool) -> None:
     """Serve the graph: SPARQL endpoint at /sparql, query page at /, linked data at /id/ and /ontology."""
+    from thbkg.build.opening import check_backend, open_release
     from thbkg.endpoint.app import Settings
-    from thbkg.endpoint.server import ServeError, serve as run_server
+    from thbkg.endpoint.server import ServeError, check_port, serve as run_server
 
     settings = Settings(public_url=public_url or f"http://{host}:{port}", timeout=timeout, max_rows=max_rows,
-                        workers=workers, cache=cache)
+                        workers=workers, cache=cache, backend_url=backend_url,
+                        backend_connections=backend_connections)
     try:
-        run_server(host, port, store, settings, processes=processes, access_log=access_log)
-    except (LoadError, ValidationError, ServeError) as exc:
+        check_port(host, port)
+        _say("loading the release")
+        with _build_bars() as progress:
+            release = open_release(store, progress=progress, log=_say)
+        _say(f"validating: {release.summary()}")
+        if not release.conforms:
+            raise ServeError(f"the release in {release.path} does not conform to its shapes: see "
+                             f"{release.path / 'validation.txt'}, or run `thbkg validate`")
+        if backend_url:
+            _say(f"checking the SPARQL engine at {backend_url}")
+            check_backend(backend_url, timeout)
+        click.echo(f"serving {settings.public_url}/", err=True)
+        run_server(release, host, port, settings, processes=processes, access_log=access_log)
+    except (ServeError, *_FAILURES) as exc:
         _fail(str(exc))
 
 

@@ -28,8 +28,10 @@ __all__ = [
     "bundle_dir",
     "default_paths",
     "expand_paths",
+    "graph_for_file",
     "load_dataset",
     "network_forbidden",
+    "parse_file",
     "union_graph",
 ]
 
@@ -120,7 +122,7 @@ def expand_paths(paths: Iterable[Path | str]) -> list[Path]:
     return files
 
 
-def _graph_for(path: Path) -> URIRef | None:
+def graph_for_file(path: Path) -> URIRef | None:
     """The named graph a triples-only file goes to: ontology and vocabularies have their own."""
     if path.parent.name == "vocabularies":
         return GRAPH.vocabularies
@@ -208,7 +210,7 @@ def _check_safe(path: Path, data: bytes, fmt: str) -> None:
             raise LoadError(path, f"invalid JSON: {getattr(exc, 'msg', exc)}", line, column) from None
 
 
-def _parse_one(path: Path, max_bytes: int) -> Graph | Dataset:
+def parse_file(path: Path, max_bytes: int = DEFAULT_MAX_BYTES) -> Graph | Dataset:
     """Parse ``path`` into a fresh graph or dataset, never touching the network."""
     try:
         size = path.stat().st_size
@@ -266,12 +268,12 @@ def load_dataset(paths: Iterable[Path | str] | None = None, *, max_bytes: int = 
     for path in files:
         if path.is_dir():
             raise LoadError(path, "is a folder: pass the RDF files inside it")
-        parsed = _parse_one(path, max_bytes)
+        parsed = parse_file(path, max_bytes)
         if isinstance(parsed, Dataset):
             quads = ((s, p, o, g.identifier if isinstance(g, Graph) else g)
                      for s, p, o, g in parsed.quads((None, None, None, None)))
         else:
-            name = _graph_for(path)
+            name = graph_for_file(path)
             quads = ((s, p, o, name) for s, p, o in parsed)
         for s, p, o, name in quads:
             context_of(name).add((s, p, o))

@@ -1,4 +1,8 @@
-"""The FastAPI application: SPARQL 1.1 Protocol on Oxigraph workers, linked-data pages, health.
+"""The FastAPI application over a release and one backend: SPARQL 1.1 Protocol, linked-data pages, health.
+
+Every reader asks the backend by SPARQL (embedded Oxigraph workers or a remote engine, started with
+each web process); the release gives what was computed once at build time (dumps, VoID statistics,
+query catalogue, ontology documentation).
 
 rdflib-endpoint's router provides the service description, the example queries and the OpenAPI
 documentation; its request handlers (which evaluate in the event loop with rdflib, decode forms
@@ -19,28 +23,26 @@ from rdflib import Graph, URIRef
 from rdflib.namespace import RDF
 from rdflib_endpoint import SparqlRouter
 
-from thbkg.catalogue import Dump
+from thbkg.backend import Answer, Backend, BackendError
+from thbkg.backend.reading import construct
+from thbkg.build.release import Release
 from thbkg.endpoint.cache import ResultCache
 from thbkg.endpoint.downloads import add_download_routes
 from thbkg.endpoint.fastpath import CORS_EXPOSED, CachedAnswers
 from thbkg.endpoint.graphview import add_graph_routes
-from thbkg.endpoint.pages import RDF_PAGE_FORMATS, describe, render_html
+from thbkg.endpoint.network_reader import NetworkReader
+from thbkg.endpoint.pages import RDF_PAGE_FORMATS, describe, render_html, resource_exists
 from thbkg.endpoint.pictures_pages import add_picture_routes
-from thbkg.endpoint.pool import QueryFailed, QueryPool, QueryTimeout, StoreSpec
 from thbkg.endpoint.protocol import MAX_BODY, ProtocolError, SparqlRequest, negotiate, read_request
 from thbkg.endpoint.ui import STATIC_DIR, render_ui
-from thbkg.engine import GRAPH_FORMATS, RESULT_FORMATS, Answer
-from thbkg.graph import LoadedDataset
-from thbkg.namespaces import BASE, SD, bind_prefixes
-from thbkg.ontology_docs import render_ontology_docs
-from thbkg.queries import NamedQuery
+from thbkg.formats import GRAPH_MEDIA_TYPES, MEDIA_ALIASES, RESULT_MEDIA_TYPES
+from thbkg.namespaces import BASE, GRAPH, SD, bind_prefixes
+from thbkg.queries import NamedQuery, load_queries
 from thbkg.sparql_guard import QueryRefused, inspect_query
 
-__all__ = ["Settings", "ThbSparqlRouter", "create_app"]
+__all__ = ["Settings", "ThbSparqlRouter", "create_app", "make_backend"]
 
-_ALIASES = {"application/json": "application/sparql-results+json", "application/xml": "application/sparql-results+xml",
-            "text/xml": "application/sparql-results+xml", "application/x-turtle": "text/turtle",
-            "application/json-ld": "application/ld+json", "text/plain": "application/n-triples"}
+_ALIASES = MEDIA_ALIASES
 _SD_FORMATS = {"text/turtle": "turtle", "application/ld+json": "json-ld", "application/rdf+xml": "xml"}
 
 
@@ -51,9 +53,13 @@ class Settings:
     public_url: str = "http://127.0.0.1:8000"
     timeout: float = 30.0
     max_rows: int = 100_000
-    workers: int = 4
+    workers: int = 2
     memory_bytes: int | None = 2 * 2**30
     cache: bool = True
+    #: A remote SPARQL 1.1 query endpoint to answer from, instead of the release's embedded store.
+    backend_url: str | None = None
+    #: Most requests in flight to the remote engine at once (per web process).
+    backend_connections: int = 8
 
 
 def _error(status: int, message: str, headers: dict | None = None) -> Response:
@@ -65,12 +71,13 @@ def _error(status: int, message: str, headers: dict | None = None) -> Response:
 class ThbSparqlRouter(SparqlRouter):
     """rdflib-endpoint's router with our protocol handlers in place of its own."""
 
-    def __init__(self, *, loaded: LoadedDataset, pool_holder: dict, settings: Settings,
+    def __init__(self, *, backend_holder: dict, settings: Settings,
                  example_queries: dict, cache: ResultCache | None = None, **kwargs):
-        super().__init__(path="/sparql", graph=loaded.dataset, public_url=settings.public_url.rstrip("/") + "/sparql",
+        # rdflib-endpoint evaluates nothing here: its graph stays empty, every query goes to the backend.
+        super().__init__(path="/sparql", graph=Graph(), public_url=settings.public_url.rstrip("/") + "/sparql",
                          example_queries=example_queries, **kwargs)
         self.routes.clear()  # rdflib-endpoint's own GET/POST handlers: replaced below
-        self.pool_holder = pool_holder
+        self.backend_holder = backend_holder
         self.settings = settings
         self.cache = cache
         # We refuse SERVICE, so we do not advertise federated query; we do answer TSV and XML.
@@ -107,20 +114,16 @@ class ThbSparqlRouter(SparqlRouter):
         except QueryRefused as exc:
             return _error(exc.status, str(exc))
         graph_form = shape.form in ("CONSTRUCT", "DESCRIBE")
-        offered = list(GRAPH_FORMATS) if graph_form else list(RESULT_FORMATS)
+        offered = list(GRAPH_MEDIA_TYPES) if graph_form else list(RESULT_MEDIA_TYPES)
         media_type = negotiate(accept, offered, _ALIASES)
         if media_type is None:
             return _error(406, "none of the formats in Accept can be produced; offered: " + ", ".join(offered))
         try:
-            answer = await self.pool_holder["pool"].run(
-                text=operation.query, media_type=media_type, default_graphs=operation.default_graphs,
+            answer = await self.backend_holder["backend"].query(
+                operation.query, media_type, default_graphs=operation.default_graphs,
                 named_graphs=operation.named_graphs, max_rows=self.settings.max_rows, shape=shape)
-        except QueryRefused as exc:
+        except (QueryRefused, BackendError) as exc:
             return _error(exc.status, str(exc))
-        except QueryTimeout as exc:
-            return _error(503, str(exc))
-        except QueryFailed as exc:
-            return _error(503, str(exc))
         etag = self.cache.put(key, answer) if self.cache else None
         return self.respond(request.method, request.headers.get("if-none-match"), answer, etag)
 
@@ -165,37 +168,52 @@ def _examples(queries: list[NamedQuery]) -> dict:
     return {query.question: {"query": query.text} for query in queries}
 
 
-def create_app(loaded: LoadedDataset, spec: StoreSpec, settings: Settings, queries: list[NamedQuery],
-               dumps: list[Dump]) -> FastAPI:
-    """The application over an already loaded and validated dataset."""
+def make_backend(release: Release, settings: Settings) -> Backend:
+    """The backend a web process answers from: the release's store in workers, or the remote engine."""
+    if settings.backend_url:
+        from thbkg.backend.remote import RemoteBackend
+
+        return RemoteBackend(settings.backend_url, timeout=settings.timeout, max_in_flight=settings.backend_connections)
+    from thbkg.backend.embedded import EmbeddedBackend
+
+    return EmbeddedBackend(release.store, base_iri=BASE, workers=settings.workers, timeout=settings.timeout,
+                           memory_bytes=settings.memory_bytes)
+
+
+def create_app(release: Release, settings: Settings) -> FastAPI:
+    """The application over a built ``release``; its backend starts with each web process."""
     holder: dict = {}
+    queries = load_queries(release.queries_dir)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
-        pool = QueryPool(spec, workers=settings.workers, timeout=settings.timeout, memory_bytes=settings.memory_bytes)
-        await pool.start()
-        holder["pool"] = pool
+        backend = make_backend(release, settings)
+        await backend.start()
+        holder["backend"] = backend
         try:
             yield
         finally:
-            await pool.close()
+            await backend.close()
+
+    def backend_of() -> Backend:
+        return holder["backend"]
 
     app = FastAPI(title="THB-KG SPARQL endpoint", version="0.1.0", lifespan=lifespan,
                   description="France's fight against trafficking in human beings, as a knowledge graph. "
                               "Read-only SPARQL 1.1 endpoint, linked-data pages and dumps.")
     app.add_middleware(CORSMiddleware, allow_origins=["*"], allow_credentials=False, allow_methods=["GET", "POST", "HEAD"],
                        allow_headers=["*"], expose_headers=list(CORS_EXPOSED))
-    version = next((dump.sha256 for dump in dumps if dump.name.endswith(".nq")), "")
+    version = release.digest + (settings.backend_url or "")
     cache = ResultCache(version) if settings.cache else None
-    router = ThbSparqlRouter(loaded=loaded, pool_holder=holder, settings=settings, example_queries=_examples(queries),
+    router = ThbSparqlRouter(backend_holder=holder, settings=settings, example_queries=_examples(queries),
                              cache=cache, title="THB-KG", description="France's fight against trafficking in human beings")
     app.include_router(router)
     app.add_middleware(CachedAnswers, router=router)  # added last, so outermost: before CORS and routing
-    add_download_routes(app, loaded, dumps, settings.public_url)
-    add_graph_routes(app, loaded, holder)
-    add_picture_routes(app, holder)
-    dataset = loaded.dataset
-    triples = len(dataset)
+    add_download_routes(app, release, settings.public_url)
+    add_graph_routes(app, NetworkReader(backend_of, quads=None if settings.backend_url else
+                                        release.manifest["counts"]["quads"]))
+    add_picture_routes(app, backend_of)
+    triples = release.manifest["counts"]["triples"]
 
     ui_page = render_ui(queries)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
@@ -210,8 +228,9 @@ def create_app(loaded: LoadedDataset, spec: StoreSpec, settings: Settings, queri
 
     @app.get("/health")
     async def health() -> dict:
-        pool = holder.get("pool")
-        return {"status": "ok", "triples": triples, "workers": pool.size if pool else 0}
+        backend = holder.get("backend")
+        return {"status": "ok", "triples": triples, "workers": getattr(backend, "size", 0),
+                "backend": backend.description if backend else None}
 
     def rdf_response(graph: Graph, request: Request, extension: str | None) -> Response:
         by_extension = {ext: media for media, (_, ext) in RDF_PAGE_FORMATS.items()}
@@ -221,6 +240,8 @@ def create_app(loaded: LoadedDataset, spec: StoreSpec, settings: Settings, queri
             media_type = negotiate(request.headers.get("accept"), ["text/html", *RDF_PAGE_FORMATS], _ALIASES)
             if media_type is None:
                 return _error(406, "available as text/html, " + ", ".join(RDF_PAGE_FORMATS))
+            if media_type == "text/html":
+                media_type = "text/turtle"
         fmt = RDF_PAGE_FORMATS[media_type][0]
         return Response(graph.serialize(format=fmt), media_type=media_type, headers={"Vary": "Accept"})
 
@@ -234,18 +255,22 @@ def create_app(loaded: LoadedDataset, spec: StoreSpec, settings: Settings, queri
     async def resource(path: str, request: Request) -> Response:
         path, extension = split_extension(path)
         iri = URIRef(f"{BASE}id/{path}")
-        graph = describe(dataset, iri)
+        accept = request.headers.get("accept")
+        try:
+            if extension is None and negotiate(accept, ["text/html", *RDF_PAGE_FORMATS], _ALIASES) == "text/html":
+                if not await resource_exists(backend_of(), iri):
+                    return Response(_not_found_page(iri), status_code=404, media_type="text/html; charset=utf-8")
+                return Response(await render_html(backend_of(), iri), media_type="text/html; charset=utf-8",
+                                headers={"Vary": "Accept"})
+            graph = await describe(backend_of(), iri)
+        except (BackendError, QueryRefused) as exc:
+            return _error(exc.status, str(exc))
         if graph is None:
             return Response(_not_found_page(iri), status_code=404, media_type="text/html; charset=utf-8")
-        accept = request.headers.get("accept")
-        if extension is None and negotiate(accept, ["text/html", *RDF_PAGE_FORMATS], _ALIASES) == "text/html":
-            return Response(render_html(dataset, iri), media_type="text/html; charset=utf-8", headers={"Vary": "Accept"})
         return rdf_response(graph, request, extension)
 
-    ontology_graph = bind_prefixes(Graph())
-    for s, p, o, _ in dataset.quads((None, None, None, URIRef(f"{BASE}graph/ontology"))):
-        ontology_graph.add((s, p, o))
-    ontology_page = render_ontology_docs(ontology_graph)
+    ontology_page = release.ontology_page.read_text(encoding="utf-8") if release.ontology_page else None
+    ontology_graphs: list[Graph] = []
 
     @app.get("/ontology", summary="The ontology (HTML, Turtle, JSON-LD, N-Triples)")
     @app.get("/ontology{extension}", include_in_schema=False)
@@ -254,8 +279,16 @@ def create_app(loaded: LoadedDataset, spec: StoreSpec, settings: Settings, queri
             return _error(404, "no such ontology format")
         accept = request.headers.get("accept")
         if not extension and negotiate(accept, ["text/html", *RDF_PAGE_FORMATS], _ALIASES) == "text/html":
+            if ontology_page is None:
+                return _error(404, "this release holds no ontology graph")
             return Response(ontology_page, media_type="text/html; charset=utf-8", headers={"Vary": "Accept"})
-        return rdf_response(ontology_graph, request, extension)
+        if not ontology_graphs:
+            try:
+                ontology_graphs.append(bind_prefixes(await construct(
+                    backend_of(), f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ GRAPH <{GRAPH.ontology}> {{ ?s ?p ?o }} }}")))
+            except (BackendError, QueryRefused) as exc:
+                return _error(exc.status, str(exc))
+        return rdf_response(ontology_graphs[0], request, extension)
 
     return app
 
@@ -264,4 +297,3 @@ def _not_found_page(iri: URIRef) -> str:
     return (f'<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Not found — THB-KG</title></head>'
             f"<body><h1>Not found</h1><p>THB-KG has no resource <code>{escape(str(iri))}</code>.</p>"
             f'<p><a href="/">Search the graph with SPARQL</a></p></body></html>')
-

@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 from collections import OrderedDict
 
-from thbkg.engine import Answer
+from thbkg.backend.engine import Answer
 
 __all__ = ["ResultCache"]
 

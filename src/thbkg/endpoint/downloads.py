@@ -5,9 +5,11 @@ from __future__ import annotations
 from fastapi import FastAPI, Request, Response
 from fastapi.responses import FileResponse
 
-from thbkg.catalogue import Dump, dcat_description, void_description
+from rdflib import Graph
+
+from thbkg.build.release import Release
+from thbkg.catalogue import dcat_description, void_description
 from thbkg.endpoint.protocol import negotiate
-from thbkg.graph import LoadedDataset
 
 __all__ = ["add_download_routes"]
 
@@ -15,8 +17,10 @@ _RDF = {"text/turtle": "turtle", "application/ld+json": "json-ld", "application/
         "application/n-triples": "nt"}
 
 
-def add_download_routes(app: FastAPI, loaded: LoadedDataset, dumps: list[Dump], public_url: str) -> None:
-    void = void_description(loaded, public_url)
+def add_download_routes(app: FastAPI, release: Release, public_url: str) -> None:
+    """VoID (the release's statistics, with this server's endpoint and dumps), the dumps and their DCAT."""
+    dumps = release.dumps
+    void = void_description(Graph().parse(release.void_path, format="turtle"), public_url)
     dcat = dcat_description(dumps, public_url)
     by_name = {dump.name: dump for dump in dumps}
 

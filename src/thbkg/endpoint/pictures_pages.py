@@ -14,7 +14,7 @@ from urllib.parse import quote
 
 from fastapi import FastAPI, Response
 
-from thbkg.endpoint.pool import QueryFailed, QueryTimeout
+from thbkg.backend.errors import BackendError
 from thbkg.namespaces import BASE
 from thbkg.pictures import PICTURES, Picture, QueryTable, draw_picture, picture_queries
 from thbkg.pictures.canvas import slug
@@ -89,9 +89,9 @@ def _draw(name: str, tables: list[QueryTable]) -> _Rendered:
     return _Rendered(render_page(picture, images["svg"]), images)
 
 
-def add_picture_routes(app: FastAPI, pool_holder: dict) -> None:
-    """GET /timeline, /charts (HTML) and /timeline.svg, .png, /charts.svg, .png; ``pool_holder["pool"]``
-    is the endpoint's QueryPool, started with the app."""
+def add_picture_routes(app: FastAPI, backend_of) -> None:
+    """GET /timeline, /charts (HTML) and /timeline.svg, .png, /charts.svg, .png; ``backend_of()`` is the
+    endpoint's backend, started with the app."""
     rendered: dict[str, _Rendered] = {}
     lock = asyncio.Lock()  # one drawing at a time: matplotlib's settings are process-wide
 
@@ -100,9 +100,7 @@ def add_picture_routes(app: FastAPI, pool_holder: dict) -> None:
             if name not in rendered:
                 tables = []
                 for query in picture_queries(name):
-                    answer = await pool_holder["pool"].run(
-                        text=query.text, media_type="text/csv", default_graphs=[], named_graphs=[],
-                        max_rows=None, shape=inspect_query(query.text))
+                    answer = await backend_of().query(query.text, "text/csv", shape=inspect_query(query.text))
                     tables.append(QueryTable.from_csv(query, answer.body.decode("utf-8")))
                 rendered[name] = await asyncio.to_thread(_draw, name, tables)
         return rendered[name]
@@ -110,8 +108,8 @@ def add_picture_routes(app: FastAPI, pool_holder: dict) -> None:
     async def answer(name: str, part: str) -> Response:
         try:
             drawn = await picture(name)
-        except (QueryTimeout, QueryFailed) as exc:
-            return Response(f"503 {exc}\n", status_code=503, media_type="text/plain; charset=utf-8")
+        except BackendError as exc:
+            return Response(f"{exc.status} {exc}\n", status_code=exc.status, media_type="text/plain; charset=utf-8")
         if part == "html":
             return Response(drawn.page, media_type="text/html; charset=utf-8")
         return Response(drawn.images[part], media_type=_MEDIA_TYPES[part])

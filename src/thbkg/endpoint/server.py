@@ -1,21 +1,16 @@
-"""Starting the endpoint: load and validate the graph, prepare the store, run uvicorn."""
+"""Starting the endpoint over a built release: check the port, build the app, run uvicorn."""
 
 from __future__ import annotations
 
+import errno
 import logging
-import tempfile
-from pathlib import Path
+import socket
 
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
-from thbkg.catalogue import add_query_graph, write_dumps
-from thbkg.endpoint.pool import StoreSpec
-from thbkg.graph import LoadedDataset, load_dataset
-from thbkg.namespaces import BASE
-from thbkg.queries import load_queries
-from thbkg.validate import validate_dataset
+from thbkg.build.release import Release
 
-__all__ = ["ServeError", "prepare_store", "serve"]
+__all__ = ["ServeError", "check_port", "serve"]
 
 
 #: Longest request target (path and query string) and header block a request may have, checked on
@@ -30,7 +25,7 @@ LOGGED_URL_CHARS = 2000
 
 
 class ServeError(Exception):
-    """The endpoint cannot start: the graph does not load or does not conform, or the store is unusable."""
+    """The endpoint cannot start: the release does not conform, the port is taken, the backend is down."""
 
 
 class _RequestLimits:
@@ -105,78 +100,47 @@ class _ShortURLs(logging.Filter):
         return True
 
 
-def prepare_store(loaded: LoadedDataset, store: str, scratch: Path) -> StoreSpec:
-    """``memory``: an N-Quads dump each worker loads; a directory: a persistent Oxigraph store,
-    built on first use and opened read-only afterwards (load once, start fast)."""
-    import pyoxigraph as ox
-
-    from thbkg.engine import store_from_dataset
-
-    if store == "memory":
-        dump = scratch / "graph.nq"
-        dump.write_bytes(loaded.dataset.serialize(format="nquads", encoding="utf-8"))
-        return StoreSpec(nquads=dump, base_iri=BASE)
-    directory = Path(store)
-    marker = directory / "thbkg-store.ok"
-    if not marker.exists():
-        directory.mkdir(parents=True, exist_ok=True)
+def check_port(host: str, port: int) -> None:
+    """Refuse at once a port that another program holds (before anything is loaded)."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
-            store_from_dataset(loaded, directory)  # flushed; dropping it closes the store
+            probe.bind((host, port))
         except OSError as exc:
-            raise ServeError(f"cannot build the store in {directory}: {exc}") from None
-        marker.write_text("complete\n")
-    else:
-        # A store written by another tool (`oxigraph load`, `oxigraph update`) may still hold its last
-        # writes in RocksDB's log, which every read-only opening replays in memory: each query worker
-        # would take a gigabyte and many seconds for a million quads, and could meet its memory cap.
-        # Opened once read-write here, the log is written into the store's files.
-        try:
-            ox.Store(str(directory)).flush()
-        except OSError:
-            pass  # in use by another process, or read-only: it is opened read-only below all the same
-    try:
-        ox.Store.read_only(str(directory))
-    except OSError as exc:
-        raise ServeError(f"cannot open the store in {directory}: {exc}") from None
-    return StoreSpec(directory=directory, base_iri=BASE)
+            if exc.errno == errno.EADDRINUSE:
+                raise ServeError(f"port {port} on {host} is already in use: stop the program using it or choose "
+                                 "another with --port") from None
+            raise ServeError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
 
 
-def serve(host: str, port: int, store: str, settings, processes: int = 1, log_level: str = "info",
+def serve(release: Release, host: str, port: int, settings, processes: int = 1, log_level: str = "info",
           access_log: bool = False) -> None:
-    """Load, validate and serve the bundled graph until interrupted (Ctrl-C stops cleanly).
+    """Serve ``release`` until interrupted (Ctrl-C stops cleanly).
 
     With ``processes`` over 1, that many web processes share the listening socket (see
-    :mod:`thbkg.endpoint.processes`), each with ``settings.workers`` query workers. ``access_log``
-    writes a line per request (a quarter of the peak throughput of cached answers).
+    :mod:`thbkg.endpoint.processes`), each with its own backend (``settings.workers`` query workers,
+    or a connection pool to ``settings.backend_url``). ``access_log`` writes a line per request.
     """
     import uvicorn
 
     from thbkg.endpoint.app import create_app
     from thbkg.endpoint.processes import StartupFailed, run_processes
 
-    loaded = load_dataset()
-    validation = validate_dataset(loaded)
-    if not validation.conforms:
-        raise ServeError("the graph does not conform to its shapes; run `thbkg validate` for the report")
-    with tempfile.TemporaryDirectory(prefix="thbkg-") as scratch:
-        queries = load_queries()
-        add_query_graph(loaded.dataset, queries, settings.public_url.rstrip("/") + "/sparql")
-        spec = prepare_store(loaded, store, Path(scratch))
-        dumps = write_dumps(loaded, Path(scratch) / "download")
-        app = create_app(loaded, spec, settings, queries, dumps)
-        logging.getLogger("uvicorn.access").addFilter(_ShortURLs())
-        config = uvicorn.Config(_RequestLimits(app), host=host, port=port, log_level=log_level,
-                                timeout_graceful_shutdown=5, http=_BoundedHttpToolsProtocol, loop="auto",
-                                access_log=access_log)
-        try:
-            if processes > 1:
-                run_processes(config, processes)
-            else:
-                uvicorn.Server(config).run()
-        except KeyboardInterrupt:  # uvicorn raises Ctrl-C again once it has stopped gracefully
-            pass
-        except (StartupFailed, SystemExit) as exc:  # uvicorn exits 3 when the application cannot start
-            if isinstance(exc, SystemExit) and exc.code in (0, None):
-                return
-            raise ServeError("the endpoint could not start; the log above says why (for the query workers: "
-                             "an unreadable store, or one needing more memory than a worker may use)") from None
+    app = create_app(release, settings)
+    logging.getLogger("uvicorn.access").addFilter(_ShortURLs())
+    config = uvicorn.Config(_RequestLimits(app), host=host, port=port, log_level=log_level,
+                            timeout_graceful_shutdown=5, http=_BoundedHttpToolsProtocol, loop="auto",
+                            access_log=access_log)
+    try:
+        if processes > 1:
+            run_processes(config, processes)
+        else:
+            uvicorn.Server(config).run()
+    except KeyboardInterrupt:  # uvicorn raises Ctrl-C again once it has stopped gracefully
+        pass
+    except (StartupFailed, SystemExit) as exc:  # uvicorn exits 3 when the application cannot start
+        if isinstance(exc, SystemExit) and exc.code in (0, None):
+            return
+        raise ServeError("the endpoint could not start; the log above says why (the backend: a store the "
+                         "workers cannot open, or a remote engine that does not answer)") from None

@@ -1,7 +1,7 @@
-"""SPARQL evaluation by Oxigraph (pyoxigraph) over the graph, answered in any protocol format.
+"""SPARQL evaluation by Oxigraph (pyoxigraph) over a release's store, answered in any protocol format.
 
-rdflib stays the API for loading, validation and export; this module copies the loaded dataset
-into an Oxigraph store once (or opens a persistent one) and evaluates query strings there.
+The store is written once by ``thbkg build`` (see :mod:`thbkg.build`) and opened read-only here;
+this module evaluates query strings on it and serialises the answer in the format asked for.
 
 The default graph is the RDF merge of all the named graphs, a set of triples. Oxigraph 0.5's own
 union default graph yields a triple once per graph that holds it (oxigraph/oxigraph#1919, fixed
@@ -15,33 +15,14 @@ from __future__ import annotations
 import io
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import pyoxigraph as ox
 
+from thbkg.formats import GRAPH_MEDIA_TYPES as GRAPH_FORMATS
+from thbkg.formats import RESULT_MEDIA_TYPES as RESULT_FORMATS
 from thbkg.sparql_guard import QueryRefused, QueryShape, inspect_query
 
-if TYPE_CHECKING:  # rdflib is not needed in query workers
-    from thbkg.graph import LoadedDataset
-
-__all__ = ["Answer", "Engine", "RESULT_FORMATS", "GRAPH_FORMATS", "merge_into_default_graph",
-           "store_from_dataset"]
-
-#: media type -> pyoxigraph format, for SELECT/ASK results and for CONSTRUCT/DESCRIBE graphs.
-RESULT_FORMATS: dict[str, ox.QueryResultsFormat] = {
-    "application/sparql-results+json": ox.QueryResultsFormat.JSON,
-    "application/sparql-results+xml": ox.QueryResultsFormat.XML,
-    "text/csv": ox.QueryResultsFormat.CSV,
-    "text/tab-separated-values": ox.QueryResultsFormat.TSV,
-}
-GRAPH_FORMATS: dict[str, ox.RdfFormat] = {
-    "text/turtle": ox.RdfFormat.TURTLE,
-    "application/n-triples": ox.RdfFormat.N_TRIPLES,
-    "application/ld+json": ox.RdfFormat.JSON_LD,
-    "application/rdf+xml": ox.RdfFormat.RDF_XML,
-    "application/n-quads": ox.RdfFormat.N_QUADS,
-    "application/trig": ox.RdfFormat.TRIG,
-}
+__all__ = ["Answer", "Engine", "cap_rows", "merge_into_default_graph"]
 
 
 @dataclass(frozen=True)
@@ -55,21 +36,26 @@ class Answer:
     truncated: bool = False
 
 
-def merge_into_default_graph(store: ox.Store) -> None:
-    """Write every triple of the store's named graphs into its default graph (once each)."""
-    store.update("INSERT { ?s ?p ?o } WHERE { GRAPH ?g { ?s ?p ?o } }")
+#: Quads copied per batch while the default graph is merged (bounds the memory the merge takes).
+_MERGE_BATCH = 100_000
 
 
-def store_from_dataset(loaded: "LoadedDataset", path: Path | None = None) -> ox.Store:
-    """Copy every quad of ``loaded`` into a new Oxigraph store (on disk at ``path`` if given),
-    with the merge of its named graphs as the default graph."""
-    store = ox.Store(str(path)) if path else ox.Store()
-    data = loaded.dataset.serialize(format="nquads", encoding="utf-8")
-    store.bulk_load(data, format=ox.RdfFormat.N_QUADS)
-    merge_into_default_graph(store)
-    if path:
-        store.flush()
-    return store
+def merge_into_default_graph(store: ox.Store) -> int:
+    """Write every triple of the store's named graphs into its default graph (once each), in batches
+    through the bulk loader, so a graph of any size is merged in bounded memory; return the quads read."""
+    copied = 0
+    batch: list[ox.Quad] = []
+    default = ox.DefaultGraph()
+    for quad in store.quads_for_pattern(None, None, None, None):
+        if isinstance(quad.graph_name, ox.DefaultGraph):
+            continue
+        batch.append(ox.Quad(quad.subject, quad.predicate, quad.object, default))
+        if len(batch) >= _MERGE_BATCH:
+            store.bulk_extend(batch)
+            copied += len(batch)
+            batch = []
+    store.bulk_extend(batch)
+    return copied + len(batch)
 
 
 class Engine:
@@ -138,24 +124,31 @@ class Engine:
 
     @staticmethod
     def _solutions(result: ox.QuerySolutions, media_type: str, max_rows: int | None) -> Answer:
-        fmt = RESULT_FORMATS[media_type]
         if max_rows is None:
-            return Answer("SELECT", media_type, result.serialize(format=fmt))
-        # Oxigraph writes lossless TSV (one line per row) into a writer that stops it after the
-        # cap; no row is touched in Python, so the cap costs little over plain serialisation.
-        writer = _CappedLines(max_rows + 1)  # header line + max_rows rows
-        try:
-            result.serialize(writer, format=ox.QueryResultsFormat.TSV)
-        except (_CapReached, OSError) as exc:
-            if not writer.full:
-                raise exc
-        tsv = b"".join(writer.parts)
-        rows = max(tsv.count(b"\n") - 1, 0)
-        if fmt == ox.QueryResultsFormat.TSV:
-            body = tsv
-        else:
-            body = ox.parse_query_results(tsv, format=ox.QueryResultsFormat.TSV).serialize(format=fmt)
-        return Answer("SELECT", media_type, body, rows, truncated=writer.full)
+            return Answer("SELECT", media_type, result.serialize(format=RESULT_FORMATS[media_type]))
+        return cap_rows(result, media_type, max_rows)
+
+
+def cap_rows(result: ox.QuerySolutions, media_type: str, max_rows: int) -> Answer:
+    """``result`` serialised as ``media_type``, cut after ``max_rows`` rows (flagged ``truncated``).
+
+    Oxigraph writes lossless TSV (one line per row) into a writer that stops it after the cap; no
+    row is touched in Python, so the cap costs little over plain serialisation.
+    """
+    fmt = RESULT_FORMATS[media_type]
+    writer = _CappedLines(max_rows + 1)  # header line + max_rows rows
+    try:
+        result.serialize(writer, format=ox.QueryResultsFormat.TSV)
+    except (_CapReached, OSError) as exc:
+        if not writer.full:
+            raise exc
+    tsv = b"".join(writer.parts)
+    rows = max(tsv.count(b"\n") - 1, 0)
+    if fmt == ox.QueryResultsFormat.TSV:
+        body = tsv
+    else:
+        body = ox.parse_query_results(tsv, format=ox.QueryResultsFormat.TSV).serialize(format=fmt)
+    return Answer("SELECT", media_type, body, rows, truncated=writer.full)
 
 
 class _CapReached(Exception):

@@ -23,15 +23,9 @@ from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from pathlib import Path
 
-__all__ = ["QueryFailed", "QueryPool", "QueryTimeout", "StoreSpec"]
+from thbkg.backend.errors import QueryFailed, QueryTimeout
 
-
-class QueryTimeout(Exception):
-    """The query ran longer than the endpoint's timeout and was stopped."""
-
-
-class QueryFailed(Exception):
-    """The worker died while evaluating (memory cap, stack overflow); the query was stopped."""
+__all__ = ["QueryPool", "StoreSpec"]
 
 
 #: Stack of the thread that evaluates queries in a worker (a quarter of the memory cap at most).
@@ -40,11 +34,10 @@ QUERY_STACK_BYTES = 256 * 2**20
 
 @dataclass(frozen=True)
 class StoreSpec:
-    """How a worker gets its store: load an N-Quads dump into memory, or open a store directory;
-    and the base IRI relative IRIs in queries resolve against."""
+    """How a worker gets its store: the release's store directory, opened read-only; and the base
+    IRI relative IRIs in queries resolve against."""
 
-    nquads: Path | None = None
-    directory: Path | None = None
+    directory: Path
     base_iri: str | None = None
 
 
@@ -62,18 +55,10 @@ def _worker(conn: Connection, spec: StoreSpec, memory_bytes: int | None) -> None
 
 def _serve(conn: Connection, spec: StoreSpec) -> None:
     """Build the engine once, then answer jobs until the pipe closes."""
-    import pyoxigraph as ox
-
-    from thbkg.engine import Engine, merge_into_default_graph
+    from thbkg.backend.engine import Engine
     from thbkg.sparql_guard import QueryRefused
 
-    if spec.directory is not None:
-        engine = Engine.open(spec.directory, spec.base_iri)
-    else:
-        store = ox.Store()
-        store.bulk_load(path=str(spec.nquads), format=ox.RdfFormat.N_QUADS)
-        merge_into_default_graph(store)
-        engine = Engine(store, spec.base_iri)
+    engine = Engine.open(spec.directory, spec.base_iri)
     conn.send(("ready", None))
     while True:
         try:

@@ -1,0 +1,135 @@
+"""A remote SPARQL 1.1 query endpoint (Virtuoso, Oxigraph server, QLever, GraphDB ...) as the backend.
+
+The engine holds the data (``thbkg publish`` or its own bulk loader put it there); this gateway
+keeps everything else: the guard has already refused what it must before a query gets here, and
+here the timeout, the row cap and the refusals apply as they do on the embedded engine. Requests go
+over one pooled httpx client with at most ``max_in_flight`` requests at a time; the engine's answer
+is read up to ``max_bytes`` and re-serialised by Oxigraph in the format the client asked for, so
+every client gets the same bytes whatever engine sits behind.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+
+import httpx
+import pyoxigraph as ox
+
+from thbkg.backend.engine import Answer, cap_rows
+from thbkg.backend.errors import BackendUnavailable, QueryFailed, QueryTimeout
+from thbkg.formats import GRAPH_MEDIA_TYPES, RESULT_MEDIA_TYPES, results_format
+from thbkg.sparql_guard import QueryRefused, QueryShape, inspect_query
+
+__all__ = ["RemoteBackend"]
+
+#: What is asked of the engine: results every SPARQL 1.1 engine writes, graphs as N-Triples first.
+_RESULTS_ACCEPT = "application/sparql-results+json, application/sparql-results+xml;q=0.8"
+_GRAPH_ACCEPT = "application/n-triples, text/plain;q=0.9, text/turtle;q=0.8, application/rdf+xml;q=0.5"
+_GRAPH_TYPES = {"text/plain": ox.RdfFormat.N_TRIPLES, "text/ntriples": ox.RdfFormat.N_TRIPLES}
+
+
+class RemoteBackend:
+    """``url``: the engine's SPARQL query endpoint (e.g. ``http://127.0.0.1:8890/sparql``)."""
+
+    def __init__(self, url: str, *, timeout: float = 30.0, max_in_flight: int = 8, max_bytes: int = 512 * 2**20,
+                 auth: tuple[str, str] | None = None, headers: dict[str, str] | None = None):
+        self.url = url
+        self.description = f"remote SPARQL endpoint {url}"
+        self.timeout = timeout
+        self.max_in_flight = max_in_flight
+        self.max_bytes = max_bytes
+        self.size = max_in_flight
+        self._auth = auth
+        self._headers = headers or {}
+        self._client: httpx.AsyncClient | None = None
+
+    async def start(self) -> None:
+        limits = httpx.Limits(max_connections=self.max_in_flight, max_keepalive_connections=self.max_in_flight)
+        self._client = httpx.AsyncClient(limits=limits, auth=self._auth, headers=self._headers, trust_env=False,
+                                         timeout=httpx.Timeout(self.timeout, connect=min(5.0, self.timeout)))
+        try:
+            answer = await self.query("ASK { ?s ?p ?o }", "application/sparql-results+json")
+        except BaseException:
+            await self.close()
+            raise
+        if answer.form != "ASK":
+            await self.close()
+            raise BackendUnavailable(f"{self.url} does not answer ASK as a SPARQL endpoint")
+
+    async def close(self) -> None:
+        if self._client is not None:
+            await self._client.aclose()
+            self._client = None
+
+    async def _send(self, data: list[tuple[str, str]], accept: str) -> tuple[str, bytes]:
+        assert self._client is not None, "start() the backend first"
+        try:
+            async with self._client.stream("POST", self.url, data=data, headers={"Accept": accept}) as response:
+                chunks, size = [], 0
+                async for chunk in response.aiter_bytes():
+                    size += len(chunk)
+                    if size > self.max_bytes:
+                        raise QueryFailed(f"the engine's answer is over {self.max_bytes // 2**20} MiB: "
+                                          "ask for fewer rows (LIMIT) or fewer variables")
+                    chunks.append(chunk)
+                body = b"".join(chunks)
+                status, media_type = response.status_code, response.headers.get("content-type", "")
+        except httpx.TimeoutException:
+            raise QueryTimeout(f"the SPARQL engine at {self.url} did not answer within {self.timeout:g} s; "
+                               "the request was abandoned", status=504) from None
+        except httpx.TransportError as exc:
+            raise BackendUnavailable(f"the SPARQL engine at {self.url} does not answer "
+                                     f"({type(exc).__name__}: {exc or 'no connection'})") from None
+        if status >= 500 or status in (401, 403, 404, 405, 407):
+            raise BackendUnavailable(f"the SPARQL engine at {self.url} answered HTTP {status}: "
+                                     f"{_excerpt(body)}")
+        if status >= 400:
+            raise QueryRefused(f"the SPARQL engine refused the query (HTTP {status}): {_excerpt(body)}")
+        return media_type.split(";", 1)[0].strip().lower(), body
+
+    async def query(self, text: str, media_type: str | None = None, *, default_graphs: Sequence[str] = (),
+                    named_graphs: Sequence[str] = (), max_rows: int | None = None,
+                    shape: QueryShape | None = None) -> Answer:
+        shape = shape or inspect_query(text)
+        graph_form = shape.form in ("CONSTRUCT", "DESCRIBE")
+        data = [("query", text), *(("default-graph-uri", g) for g in default_graphs),
+                *(("named-graph-uri", g) for g in named_graphs)]
+        try:
+            received, body = await asyncio.wait_for(
+                self._send(data, _GRAPH_ACCEPT if graph_form else _RESULTS_ACCEPT), self.timeout)
+        except asyncio.TimeoutError:
+            raise QueryTimeout(f"the SPARQL engine at {self.url} did not answer within {self.timeout:g} s; "
+                               "the request was abandoned", status=504) from None
+        try:
+            if graph_form:
+                return self._graph(shape.form, received, body, media_type or "text/turtle")
+            return self._results(received, body, media_type or "application/sparql-results+json", max_rows)
+        except (SyntaxError, ValueError) as exc:
+            raise BackendUnavailable(f"the SPARQL engine at {self.url} sent an answer that does not parse as "
+                                     f"{received or 'what it says'}: {' '.join(str(exc).split())[:200]}") from None
+
+    @staticmethod
+    def _graph(form: str, received: str, body: bytes, media_type: str) -> Answer:
+        fmt = _GRAPH_TYPES.get(received) or ox.RdfFormat.from_media_type(received)
+        if fmt is None:
+            raise ValueError(f"a graph answer of type {received!r}")
+        triples = [quad.triple for quad in ox.parse(body, format=fmt)] if fmt.supports_datasets else \
+            list(ox.parse(body, format=fmt))
+        return Answer(form, media_type, ox.serialize(triples, format=GRAPH_MEDIA_TYPES[media_type]))
+
+    @staticmethod
+    def _results(received: str, body: bytes, media_type: str, max_rows: int | None) -> Answer:
+        fmt = results_format(received)
+        if fmt is None:
+            raise ValueError(f"a results answer of type {received!r}")
+        parsed = ox.parse_query_results(body, format=fmt)
+        if isinstance(parsed, ox.QueryBoolean):
+            return Answer("ASK", media_type, parsed.serialize(format=RESULT_MEDIA_TYPES[media_type]))
+        if max_rows is None:
+            return Answer("SELECT", media_type, parsed.serialize(format=RESULT_MEDIA_TYPES[media_type]))
+        return cap_rows(parsed, media_type, max_rows)
+
+
+def _excerpt(body: bytes) -> str:
+    return " ".join(body.decode("utf-8", "replace").split())[:300] or "(no message)"
