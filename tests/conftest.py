@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import collections
 import http.server
+import os
 import signal
 import socket
 import subprocess
@@ -16,6 +17,8 @@ import httpx
 import pytest
 
 from browsing import offline_chromium
+from thbkg.build.compile import build_release
+from thbkg.build.release import Release
 from thbkg.graph import LoadedDataset, load_dataset
 from thbkg.validate import ValidationResult, validate_dataset
 
@@ -32,6 +35,21 @@ def loaded() -> LoadedDataset:
 @pytest.fixture(scope="session")
 def validation(loaded: LoadedDataset) -> ValidationResult:
     return validate_dataset(loaded)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def release(tmp_path_factory) -> Release:
+    """The bundled graph's release, built once per session; every `thbkg serve` the tests start uses it
+    (through THBKG_RELEASE, which the server subprocesses inherit)."""
+    root = tmp_path_factory.mktemp("release") / "bundled"
+    built = build_release(None, root)
+    previous = os.environ.get("THBKG_RELEASE")
+    os.environ["THBKG_RELEASE"] = str(root)
+    yield built
+    if previous is None:
+        os.environ.pop("THBKG_RELEASE", None)
+    else:
+        os.environ["THBKG_RELEASE"] = previous
 
 
 class Canary:
@@ -98,11 +116,12 @@ class Server:
     """`thbkg serve` in a subprocess on a free loopback port, its output read as it comes
     (an unread pipe fills after some 64 KB of access log and then blocks the server)."""
 
-    def __init__(self, *args: str):
+    def __init__(self, *args: str, env: dict[str, str] | None = None):
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         command = [sys.executable, "-m", "thbkg.cli", "serve", "--port", str(self.port), *args]
-        self.process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        self.process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                                        env={**os.environ, **(env or {})})
         self.log: collections.deque[str] = collections.deque(maxlen=200)
         threading.Thread(target=self.log.extend, args=(self.process.stdout,), daemon=True).start()
         deadline = time.monotonic() + 120

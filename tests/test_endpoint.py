@@ -437,18 +437,3 @@ def test_a_cached_answer_is_the_same_answer(client):
     assert revalidated.status_code == 304 and revalidated.content == b""
     as_csv = client.post("/sparql", data={"query": query}, headers={"Accept": "text/csv"})
     assert as_csv.headers["content-type"].startswith("text/csv") and len(as_csv.text.splitlines()) == 1001
-
-
-def test_persistent_store_is_built_once_and_reused(tmp_path):
-    store = tmp_path / "store"
-    built_at = None
-    for start in ("first", "second"):
-        running = Server("--store", str(store), "--workers", "1")
-        try:
-            rows = httpx.get(running.url + "/sparql", params={"query": LABEL_QUERY}).json()["results"]["bindings"]
-            assert len(rows) == 2, start
-        finally:
-            running.stop()
-        marked_at = (store / "thbkg-store.ok").stat().st_mtime_ns
-        built_at = built_at or marked_at
-        assert marked_at == built_at, "the second start rebuilt the store"

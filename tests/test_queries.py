@@ -43,9 +43,9 @@ def test_quality_check_finds_nothing(loaded, query: NamedQuery):
 
 
 @pytest.fixture(scope="module")
-def oxigraph(loaded):
-    from thbkg.engine import Engine, store_from_dataset
-    return Engine(store_from_dataset(loaded))
+def oxigraph(release):
+    from thbkg.backend.engine import Engine
+    return Engine.open(release.store)
 
 
 @pytest.mark.parametrize("query", QUERIES, ids=lambda q: q.name)

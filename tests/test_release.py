@@ -1,0 +1,120 @@
+"""`thbkg build` and `thbkg serve` over releases: built once, reused, rebuilt when a source changes,
+never left half-written; a user's own RDF served; folders that are not releases refused."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+from click.testing import CliRunner
+
+from conftest import ROOT, Server
+from thbkg.build.release import CURRENT, Release
+from thbkg.cli import main
+
+MIPROF = "https://w3id.org/thbkg/id/organisation/miprof"
+LABEL = f'SELECT ?label WHERE {{ <{MIPROF}> <http://www.w3.org/2000/01/rdf-schema#label> ?label FILTER(LANG(?label) = "en") }}'
+OWN_DATA = """@prefix ex: <http://example.org/> .
+ex:alice ex:knows ex:bob .
+ex:bob ex:name "Bob" .
+"""
+
+
+def _copy_bundle(target: Path) -> Path:
+    for folder in ("ontology", "data", "queries"):
+        shutil.copytree(ROOT / folder, target / folder)
+    return target
+
+
+def _label(url: str) -> str:
+    rows = httpx.get(url + "/sparql", params={"query": LABEL}).json()["results"]["bindings"]
+    return rows[0]["label"]["value"]
+
+
+def test_a_users_own_rdf_is_built_and_served(tmp_path):
+    source = tmp_path / "own.ttl"
+    source.write_text(OWN_DATA, encoding="utf-8")
+    out = tmp_path / "release"
+    result = CliRunner().invoke(main, ["build", str(source), "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "3 quads" not in result.output  # triples of a .ttl go to the default graph, counted as triples
+    release = Release.open(out)
+    assert release.manifest["counts"]["triples"] >= 2
+    running = Server("--store", str(out), "--workers", "1")
+    try:
+        rows = httpx.get(running.url + "/sparql", params={
+            "query": "SELECT ?who WHERE { ?who <http://example.org/knows> ?x }"}).json()["results"]["bindings"]
+        assert [row["who"]["value"] for row in rows] == ["http://example.org/alice"]
+    finally:
+        running.stop()
+
+
+def test_folders_that_are_not_releases_are_refused_in_one_line(tmp_path):
+    (tmp_path / "notes.txt").write_text("mine", encoding="utf-8")
+    for store in (tmp_path, tmp_path / "notes.txt", tmp_path / "missing"):
+        result = CliRunner().invoke(main, ["serve", "--store", str(store), "--port", "1"])
+        assert result.exit_code == 2, result.output
+        error = [line for line in result.output.splitlines() if line.startswith("error:")]
+        assert len(error) == 1 and "Traceback" not in result.output, result.output
+    built = CliRunner().invoke(main, ["build", str(ROOT / "ontology" / "thb.ttl"), "--out", str(tmp_path)])
+    assert built.exit_code == 2 and "not empty and not a release" in built.output
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["notes.txt"]  # nothing was changed
+
+
+def test_the_bundled_release_is_built_once_and_rebuilt_when_a_source_changes(tmp_path):
+    home = _copy_bundle(tmp_path / "home")
+    env = {"THBKG_HOME": str(home), "THBKG_RELEASE": str(tmp_path / "release")}
+    versions = []
+    for start in ("first", "second"):
+        running = Server("--workers", "1", env=env)
+        try:
+            assert _label(running.url).startswith("Interministerial Mission")
+        finally:
+            running.stop()
+        versions.append(os.readlink(tmp_path / "release" / CURRENT))
+        log = "".join(running.log)
+        assert "serving http://127.0.0.1:" in log and "validating" in log, log
+    assert versions[0] == versions[1], "the second start rebuilt the release"
+    organisations = home / "data" / "organisations.trig"
+    text = organisations.read_text(encoding="utf-8")
+    old = '"Interministerial Mission for the Protection of Women'
+    assert old in text
+    organisations.write_text(text.replace(old, '"Renamed Mission for the Protection of Women', 1), encoding="utf-8")
+    running = Server("--workers", "1", env=env)
+    try:
+        assert "sources changed: rebuilding" in "".join(running.log)
+        assert _label(running.url).startswith("Renamed Mission")
+        page = httpx.get(running.url + "/id/organisation/miprof", headers={"Accept": "text/html"}).text
+        assert "<h1>Renamed Mission" in page
+        found = httpx.get(running.url + "/graph/search", params={"q": "renamed mission"}).json()["results"]
+        assert found and found[0]["iri"] == MIPROF
+    finally:
+        running.stop()
+
+
+def test_a_killed_build_leaves_the_previous_release_current(tmp_path):
+    out = tmp_path / "release"
+    first = CliRunner().invoke(main, ["build", "--out", str(out)])
+    assert first.exit_code == 0, first.output
+    current = os.readlink(out / CURRENT)
+    big = tmp_path / "big.nt"
+    with big.open("w", encoding="utf-8") as handle:
+        for number in range(600_000):
+            handle.write(f'<http://example.org/s{number}> <http://example.org/p> "value {number}" .\n')
+    for delay in (0.5, 2.0):
+        build = subprocess.Popen([sys.executable, "-m", "thbkg.cli", "build", str(big), "--out", str(out)],
+                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        time.sleep(delay)
+        build.send_signal(signal.SIGKILL)
+        build.wait()
+        assert os.readlink(out / CURRENT) == current
+        assert Release.open(out).path.name == current
+    again = CliRunner().invoke(main, ["build", "--out", str(out)])
+    assert again.exit_code == 0, again.output
+    assert not list(out.glob(".part-*")), "the killed builds' folders were not cleared"
