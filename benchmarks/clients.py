@@ -1,10 +1,17 @@
-"""Sending queries: one timed request at a time from Python, and wrk for throughput."""
+"""Sending queries: one timed request at a time from Python, and wrk for throughput.
+
+Both can send every request as a *fresh* query: the text plus a comment no server has seen
+(``# fresh <run>-<n>``), so no answer cache keyed on the request can serve it (what a public
+endpoint sees); otherwise the same text is repeated (what an answer cache serves).
+"""
 
 from __future__ import annotations
 
 import http.client
+import itertools
 import json
 import re
+import secrets
 import shutil
 import subprocess
 import time
@@ -33,6 +40,14 @@ class Query:
     def form_body(self) -> str:
         return urllib.parse.urlencode({"query": self.text})
 
+    def fresh(self) -> "Query":
+        """The same query with a comment never sent before: equal answers, unseen request text."""
+        return Query(self.name, f"{self.text.rstrip()}\n# fresh {_RUN}-{next(_SERIAL)}\n")
+
+
+_RUN = secrets.token_hex(4)  # differs between runs, so a server kept up never saw a run's texts
+_SERIAL = itertools.count()
+
 
 def count_results(query: Query, body: bytes) -> int:
     """Rows of a JSON results document (1/0 for ASK), or triples of an N-Triples document."""
@@ -53,7 +68,9 @@ class QueryClient:
         self.timeout = timeout
         self.connection: http.client.HTTPConnection | None = None
 
-    def run(self, query: Query) -> tuple[float, int, bytes]:
+    def run(self, query: Query, fresh: bool = False) -> tuple[float, int, bytes]:
+        if fresh:
+            query = query.fresh()
         if self.connection is None:
             self.connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=self.timeout)
         headers = {"Content-Type": "application/x-www-form-urlencoded", "Accept": query.accept}
@@ -100,16 +117,29 @@ done = function(summary, latency, requests)
 end
 """
 
+# Fresh: each request appends "\n# fresh <run>-<n>" (form-encoded) to the query; building the
+# request in Lua costs wrk a little, the same for every engine.
+_LUA_FRESH = _LUA + """counter = 0
+request = function()
+  counter = counter + 1
+  return wrk.format(nil, nil, nil, wrk.body .. "%0A%23+fresh+{run}-" .. counter)
+end
+"""
 
-def run_wrk(url: str, query: Query, connections: int, seconds: float, timeout: float, scripts: Path) -> WrkResult:
-    """``wrk`` with one thread (the machine has two cores) and ``connections`` keep-alive connections."""
+
+def run_wrk(url: str, query: Query, connections: int, seconds: float, timeout: float, scripts: Path,
+            fresh: bool = False) -> WrkResult:
+    """``wrk`` with one thread (the machine has two cores) and ``connections`` keep-alive connections;
+    ``fresh``: every request a query text not sent before (one thread, so one counter suffices)."""
     wrk = shutil.which("wrk")
     if wrk is None:
         raise RuntimeError("wrk is not installed: apt-get install -y wrk")
     scripts.mkdir(parents=True, exist_ok=True)
-    script = scripts / f"{query.name}.lua"
+    script = scripts / f"{query.name}{'-fresh' if fresh else ''}.lua"
     # A form-encoded body only holds [A-Za-z0-9%+._~-]: safe inside a Lua string.
-    script.write_text(_LUA.format(body=query.form_body, accept=query.accept))
+    template = _LUA_FRESH if fresh else _LUA
+    script.write_text(template.format(body=query.form_body, accept=query.accept,
+                                      run=f"{_RUN}w{next(_SERIAL)}"))
     command = [wrk, "-t1", f"-c{connections}", f"-d{seconds:g}s", f"--timeout={timeout:g}s", "-s", str(script), url]
     done = subprocess.run(command, check=False, capture_output=True, text=True, timeout=seconds + timeout + 30)
     match = re.search(r"WRK-RESULT (\d+) (\d+) (\d+)", done.stdout)

@@ -2,9 +2,11 @@
 
 For each query of the standard mix: Oxigraph alone (query + serialise), thbkg's Engine without
 and with the row limit the server always applies, and the worker pool (pipe and pickling to a
-worker process and back), over an in-memory store and over an on-disk (RocksDB) store. The
+worker process and back; workers always open a store directory, as a release's), with the
+engine over an in-memory store and over an on-disk (RocksDB) store. The
 HTTP layer is what benchmarks/run.py measures on top (its medians minus the pool column).
-``--http`` also starts `thbkg serve` on the bundled graph with 1, 2 and 4 workers and measures
+``--http`` also builds the bundled release (`thbkg build --out DIR`), starts `thbkg serve --store
+DIR` on it with 1, 2 and 4 workers and measures
 the floor of its HTTP stack (``GET /health``, which touches no worker) beside the point lookup.
 
     python benchmarks/overhead.py --dataset 100k [--http]
@@ -28,8 +30,8 @@ from run import mix_queries
 from servers import make_server, thbkg_has_cache
 from synthetic import CACHE, bundled_dataset, parse_size, synthetic_dataset
 
-from thbkg.endpoint.pool import QueryPool, StoreSpec
-from thbkg.engine import GRAPH_FORMATS, RESULT_FORMATS, Engine
+from thbkg.backend.engine import GRAPH_FORMATS, RESULT_FORMATS, Engine
+from thbkg.backend.workers import QueryPool, StoreSpec
 
 SERVER_MAX_ROWS = 100_000  # `thbkg serve --max-rows` default: the server never passes None
 
@@ -74,12 +76,13 @@ async def _pool_times(spec: StoreSpec, queries: list[Query], repetitions: int) -
 def measure(nquads: Path, kind: str, queries: list[Query], repetitions: int) -> list[list[str]]:
     folder = Path(tempfile.mkdtemp(prefix="thbkg-overhead-"))
     try:
-        if kind == "memory":
-            store = ox.Store()
-            spec = StoreSpec(nquads=nquads)
-        else:
-            store = ox.Store(str(folder / "store"))
-            spec = StoreSpec(directory=folder / "store")
+        # Workers always open a store directory now (a release's); "memory" measures the engine in memory.
+        store = ox.Store() if kind == "memory" else ox.Store(str(folder / "store"))
+        spec = StoreSpec(directory=folder / "pool-store")
+        pool_store = ox.Store(str(folder / "pool-store"))
+        pool_store.bulk_load(path=str(nquads), format=ox.RdfFormat.N_QUADS)
+        pool_store.flush()
+        del pool_store
         store.bulk_load(path=str(nquads), format=ox.RdfFormat.N_QUADS)
         store.flush()
         engine = Engine(store)
@@ -114,7 +117,8 @@ def http_floor(seconds: float, repetitions: int) -> list[list[str]]:
     point = mix_queries()[0]
     rows = []
     for workers in (1, 2, 4):
-        server = make_server(engine, bundled_dataset(), CACHE / "run" / "overhead", 60, workers, "store")
+        # `thbkg build --out DIR` then `thbkg serve --store DIR`, as benchmarks/run.py does
+        server = make_server(engine, bundled_dataset(), CACHE / "run" / "overhead", 60, workers)
         server.start(900)
         try:
             health = http.client.HTTPConnection("127.0.0.1", server.port, timeout=60)

@@ -1,10 +1,13 @@
-"""Side-by-side benchmark: thbkg serve, oxigraph serve-read-only and rdflib-endpoint on one graph at a time.
+"""Side-by-side benchmark: `thbkg build` + `thbkg serve --store` beside Oxigraph's server, one graph at a time.
 
-For each dataset every engine is started in turn (load time until the first answer), then all
-stay up while the queries run interleaved: each round visits every query, and for each query
-the engines in a rotating order, so slow drifts of a noisy machine hit them all alike. Then wrk
-measures throughput (1 and 16 connections) in rounds, engines again interleaved. Tables go to
-stdout, progress to stderr, raw samples to benchmarks/.cache/results-<time>.json.
+For each dataset every engine builds its store (timed, peak memory of the build) and is started
+on it (seconds to the first answer, idle memory), then all stay up while the queries run
+interleaved: each round visits every query, and for each query the engines in a rotating order,
+so slow drifts of a noisy machine hit them all alike. Every query is timed twice over: *fresh*
+(each request a text never sent before, so no answer cache serves it) and *cached* (the same
+text again). Then wrk measures throughput (1 and 16 connections, fresh and cached) in rounds,
+engines again interleaved. Tables go to stdout, progress to stderr, raw samples to
+benchmarks/.cache/results-<time>.json.
 
     python benchmarks/run.py --datasets bundled,100k      # see --help for the knobs
 """
@@ -21,8 +24,8 @@ import time
 from pathlib import Path
 
 from clients import Query, QueryClient, count_results, run_wrk
-from report import CONNECTIONS, THROUGHPUT_QUERIES, format_report
-from servers import ENGINES, Server, ServerFailed, make_server, thbkg_has_cache
+from report import CONNECTIONS, MODES, THROUGHPUT_QUERIES, format_report
+from servers import DEFAULT_ENGINES, ENGINES, Server, ServerFailed, make_server, thbkg_has_cache
 from synthetic import CACHE, Dataset, bundled_dataset, parse_size, synthetic_dataset
 
 MIX = Path(__file__).resolve().parent / "mix"
@@ -74,8 +77,7 @@ class Bench:
         self.servers: dict[str, Server] = {}
         self.result = {"name": dataset.name, "quads": dataset.quads, "queries": [q.name for q in queries],
                        "rounds": args.rounds, "samples_per_round": args.samples, "throughput_rounds": args.wrk_rounds,
-                       "wrk_seconds": args.wrk_seconds, "loadavg_before": loadavg(), "engines": {},
-                       "speedup_target": dataset.name.startswith(f"synthetic-{parse_size('100k')}-")}
+                       "wrk_seconds": args.wrk_seconds, "loadavg_before": loadavg(), "engines": {}}
 
     def info(self, engine: str) -> dict:
         return self.result["engines"].setdefault(engine, {"latency": {}, "throughput": {}})
@@ -83,7 +85,7 @@ class Bench:
     def start(self, engines: list[str]) -> None:
         for engine in engines:
             server = make_server(engine, self.dataset, self.work, self.args.timeout, self.args.workers,
-                                 self.args.thbkg_data, self.args.default_graph)
+                                 self.args.processes, self.args.default_graph)
             info = self.info(engine)
             log(f"{self.dataset.name}: starting {engine}")
             try:
@@ -95,18 +97,21 @@ class Bench:
             except BaseException:  # interrupted: stop what did start
                 server.stop()
                 raise
-            info.update(load_s=server.load_s if "status" not in info else None, prepare_s=server.prepare_s,
-                        start_s=server.start_s, note=server.note)
+            info.update(build_s=server.build_s, build_peak_mb=server.build_peak / 2**20,
+                        start_s=server.start_s if "status" not in info else None,
+                        idle_mb=server.idle / 2**20, note=server.note)
             if "status" in info:
                 info["peak_mb"] = server.stop() / 2**20
                 info["note"] = info["status"]
                 log(f"{self.dataset.name}: {engine} {info['status']}")
                 continue
-            log(f"{self.dataset.name}: {engine} answers after {server.load_s:.1f} s")
+            log(f"{self.dataset.name}: {engine} built in {server.build_s:.1f} s "
+                f"(peak {server.build_peak / 2**20:.0f} MB), answers {server.start_s:.2f} s after launch, "
+                f"idle {server.idle / 2**20:.0f} MB")
             if engine == "rdflib" and self.dataset.quads > self.args.rdflib_max_quads:
                 info["peak_mb"] = server.stop() / 2**20
                 info["status"] = "load only"
-                info["note"] = (f"loaded in {server.load_s:.1f} s, then stopped: queries skipped above "
+                info["note"] = (f"loaded in {server.start_s:.1f} s, then stopped: queries skipped above "
                                 f"{self.args.rdflib_max_quads:,} quads (--rdflib-max-quads)")
                 log(f"{self.dataset.name}: rdflib {info['note']}")
                 continue
@@ -132,7 +137,7 @@ class Bench:
         """First pass, also the warm-up: status and result size of each query on each engine."""
         for query in self.queries:
             for engine in list(self.servers):
-                cell = self.info(engine)["latency"].setdefault(query.name, {"samples": [], "spent": 0.0})
+                cell = self.info(engine)["latency"].setdefault(query.name, {**{m: [] for m in MODES}, "spent": 0.0})
                 client = QueryClient(self.servers[engine].port, self.servers[engine].sparql_path, self.args.timeout)
                 try:
                     for _ in range(self.args.warmup):
@@ -154,6 +159,8 @@ class Bench:
             log(f"{self.dataset.name}: {query.name} results " + ", ".join(f"{e}={n}" for e, n in counts.items()))
 
     def latency_rounds(self) -> None:
+        """Each round, each query, each engine: ``--samples`` fresh and as many cached requests,
+        alternated, so both modes see the same moment of a busy machine."""
         budget = self.args.budget / self.args.rounds
         for round_ in range(self.args.rounds):
             log(f"{self.dataset.name}: latency round {round_ + 1}/{self.args.rounds} (load {loadavg()})")
@@ -169,15 +176,18 @@ class Bench:
                     spent = 0.0
                     try:
                         for _ in range(self.args.samples):
-                            if spent > budget and sum(1 for r, _ in cell["samples"] if r == round_) >= 1:
+                            if spent > budget and sum(1 for r, _ in cell["fresh"] if r == round_) >= 1:
                                 cell["cut"] = True
                                 break
-                            seconds, status, _ = client.run(query)
-                            spent += seconds
-                            if status != 200:
-                                cell["status"] = f"HTTP {status}"
+                            for mode in MODES:
+                                seconds, status, _ = client.run(query, fresh=mode == "fresh")
+                                spent += seconds
+                                if status != 200:
+                                    cell["status"] = f"HTTP {status} ({mode})"
+                                    break
+                                cell[mode].append((round_, seconds))
+                            if cell.get("status", "ok") != "ok":
                                 break
-                            cell["samples"].append((round_, seconds))
                     except (OSError, TimeoutError):
                         cell["status"] = f"timeout (>{self.args.timeout:g} s)"
                         self._give_up(engine, f"a timeout on {query.name}")
@@ -190,27 +200,29 @@ class Bench:
             log(f"{self.dataset.name}: throughput round {round_ + 1}/{self.args.wrk_rounds} (load {loadavg()})")
             for position, name in enumerate(THROUGHPUT_QUERIES):
                 for connections in CONNECTIONS:
-                    for engine in rotated(list(self.servers), round_ + position + connections):
-                        if engine not in self.servers:
-                            continue
-                        cell = self.info(engine)["latency"].get(name, {})
-                        if cell.get("status", "ok") != "ok":
-                            continue
-                        server = self.servers[engine]
-                        try:
-                            result = run_wrk(server.url, queries[name], connections, self.args.wrk_seconds,
-                                             self.args.timeout, CACHE / "wrk")
-                        except (RuntimeError, subprocess.SubprocessError, OSError) as exc:
-                            log(f"{self.dataset.name}: wrk on {engine} failed: {exc}")
-                            continue
-                        slot = self.info(engine)["throughput"].setdefault(name, {}).setdefault(str(connections), [])
-                        slot.append(result.per_second)
-                        errors = self.info(engine).setdefault("wrk_errors", 0)
-                        self.info(engine)["wrk_errors"] = errors + result.errors
-                        log(f"{self.dataset.name}: {name} c{connections} {engine}: {result.per_second:.1f} req/s"
-                            + (f" ({result.errors} errors)" if result.errors else ""))
-                        if not server.answers(timeout=self.args.timeout):
-                            self._give_up(engine, "the throughput run")
+                    for mode in MODES:
+                        for engine in rotated(list(self.servers), round_ + position + connections):
+                            if engine not in self.servers:
+                                continue
+                            cell = self.info(engine)["latency"].get(name, {})
+                            if cell.get("status", "ok") != "ok":
+                                continue
+                            server = self.servers[engine]
+                            try:
+                                result = run_wrk(server.url, queries[name], connections, self.args.wrk_seconds,
+                                                 self.args.timeout, CACHE / "wrk", fresh=mode == "fresh")
+                            except (RuntimeError, subprocess.SubprocessError, OSError) as exc:
+                                log(f"{self.dataset.name}: wrk on {engine} failed: {exc}")
+                                continue
+                            slot = (self.info(engine)["throughput"].setdefault(mode, {}).setdefault(name, {})
+                                    .setdefault(str(connections), []))
+                            slot.append(result.per_second)
+                            errors = self.info(engine).setdefault("wrk_errors", 0)
+                            self.info(engine)["wrk_errors"] = errors + result.errors
+                            log(f"{self.dataset.name}: {name} c{connections} {mode} {engine}: "
+                                f"{result.per_second:.1f} req/s" + (f" ({result.errors} errors)" if result.errors else ""))
+                            if not server.answers(timeout=self.args.timeout):
+                                self._give_up(engine, "the throughput run")
 
     def run(self, engines: list[str]) -> dict:
         try:
@@ -250,14 +262,16 @@ def main() -> None:
                                      formatter_class=argparse.ArgumentDefaultsHelpFormatter)
     parser.add_argument("--datasets", default="bundled,100k",
                         help="comma-separated: bundled and/or synthetic sizes in quads (100k, 1m ...)")
-    parser.add_argument("--engines", default=",".join(ENGINES), help="comma-separated subset of " + ", ".join(ENGINES))
+    parser.add_argument("--engines", default=",".join(DEFAULT_ENGINES),
+                        help="comma-separated subset of " + ", ".join(ENGINES))
     parser.add_argument("--rounds", type=int, default=3, help="latency rounds (engines interleaved in each)")
-    parser.add_argument("--samples", type=int, default=7, help="timed requests per query, engine and round")
+    parser.add_argument("--samples", type=int, default=5,
+                        help="timed requests per query, engine, round and mode (fresh, cached)")
     parser.add_argument("--warmup", type=int, default=2, help="untimed requests per query and engine first")
     parser.add_argument("--budget", type=float, default=20.0,
                         help="seconds of sampling per query and engine at most (at least one sample per round)")
     parser.add_argument("--wrk-rounds", type=int, default=2, help="throughput rounds (0 skips wrk)")
-    parser.add_argument("--wrk-seconds", type=float, default=8.0, help="duration of each wrk run")
+    parser.add_argument("--wrk-seconds", type=float, default=5.0, help="duration of each wrk run")
     parser.add_argument("--timeout", type=float, default=60.0,
                         help="per-request timeout, client and server side: beyond it a query is reported 'timeout'")
     parser.add_argument("--load-timeout", type=float, default=900.0,
@@ -266,9 +280,7 @@ def main() -> None:
                         help="above this size rdflib-endpoint's load time is measured, its queries skipped")
     parser.add_argument("--workers", type=int, default=2,
                         help="thbkg serve --workers (query workers per web process)")
-    parser.add_argument("--thbkg-data", choices=("store", "home"), default="store",
-                        help="how thbkg serves a synthetic graph: a prebuilt --store DIR, or THBKG_HOME (loads and "
-                             "SHACL-validates it at start: minutes at 100k quads)")
+    parser.add_argument("--processes", type=int, default=1, help="thbkg serve --processes (web processes)")
     parser.add_argument("--default-graph", choices=("merged", "union"), default="merged",
                         help="Oxigraph stores: the merge of the named graphs written into the default graph "
                              "(what thbkg does), or Oxigraph's union default graph (repeats shared triples)")
@@ -306,8 +318,10 @@ def main() -> None:
         print("== targets, all datasets")
         for name, v in verdicts.items():
             for engine, e in v.items():
-                print(f"{name} {engine}: latency/oxigraph {_x(e['latency'])}, c16/oxigraph {_x(e['throughput'])}, "
-                      f"faster than rdflib {_x(e['speedup'])}")
+                print(f"{name} {engine}: start {e['start_s']:.2f} s, idle/peak {e['idle_mb']:.0f}/{e['peak_mb']:.0f} MB, "
+                      f"build {e['build_s']:.1f} s / {e['build_peak_mb']:.0f} MB; latency/oxigraph fresh "
+                      f"{_x(e['latency'])} cached {_x(e['latency_cached'])}; point-lookup c16/oxigraph fresh "
+                      f"{_x(e['throughput'])} cached {_x(e['throughput_cached'])}")
 
 
 if __name__ == "__main__":

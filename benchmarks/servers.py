@@ -1,4 +1,10 @@
-"""The three SPARQL servers as subprocesses on 127.0.0.1: prepare, start, wait, measure memory, stop."""
+"""The SPARQL servers as subprocesses on 127.0.0.1: build, start, wait, measure memory, stop.
+
+Each engine has a preparation step (timed, with the peak memory of its process tree), then a
+server started on what it built; "start" runs from launching the server to its first answer.
+thbkg: `thbkg build [SOURCE] --out DIR`, then `thbkg serve --store DIR`. Oxigraph: `oxigraph
+load` plus the merge update, then `oxigraph serve-read-only`.
+"""
 
 from __future__ import annotations
 
@@ -17,10 +23,11 @@ from pathlib import Path
 import psutil
 from synthetic import Dataset
 
-__all__ = ["ENGINES", "Server", "ServerFailed", "make_server", "thbkg_has_cache"]
+__all__ = ["DEFAULT_ENGINES", "ENGINES", "Server", "ServerFailed", "make_server", "thbkg_has_cache"]
 
 BIN = Path(sys.executable).parent
 ENGINES = ("thbkg", "thbkg-nocache", "oxigraph", "rdflib")
+DEFAULT_ENGINES = ("thbkg", "oxigraph")  # fresh queries make thbkg-nocache redundant; rdflib is slow
 PROBE = "ASK { ?s ?p ?o }"
 
 
@@ -37,26 +44,46 @@ def free_port() -> int:
 MERGE = "INSERT { ?s ?p ?o } WHERE { GRAPH ?g { ?s ?p ?o } }"
 
 
-def build_store(directory: Path, nquads: Path, merged: bool, log, timeout: float) -> float:
-    """`oxigraph load` the N-Quads into ``directory`` (and, if ``merged``, write the merge of the
-    named graphs into the default graph, as thbkg does since it stopped relying on Oxigraph 0.5's
-    union, which repeats a triple once per graph); returns the seconds it took."""
+def run_steps(commands: list[list[str]], log, timeout: float) -> tuple[float, int]:
+    """Run ``commands`` one after the other; return their seconds and the peak resident memory
+    (bytes) of any one step's process tree. Exit status 1 of `thbkg build` (built, but not
+    conforming to the shapes) counts as built."""
     started = time.perf_counter()
+    peak = 0
+    for command in commands:
+        process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT)
+        sampler = _MemorySampler(process.pid, interval=0.1)
+        sampler.start()
+        try:
+            status = process.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+            raise
+        finally:
+            peak = max(peak, sampler.stop())
+        if status not in (0, 1) or (status == 1 and Path(command[0]).name != "thbkg"):
+            raise subprocess.CalledProcessError(status, command)
+    return time.perf_counter() - started, peak
+
+
+def oxigraph_load_commands(directory: Path, nquads: Path, merged: bool) -> list[list[str]]:
+    """`oxigraph load` the N-Quads into ``directory`` (and, if ``merged``, write the merge of the
+    named graphs into the default graph, as `thbkg build` does)."""
     oxigraph = str(BIN / "oxigraph")
-    subprocess.run([oxigraph, "load", "--location", str(directory), "--file", str(nquads)], stdout=log,
-                   stderr=subprocess.STDOUT, check=True, timeout=timeout)
+    commands = [[oxigraph, "load", "--location", str(directory), "--file", str(nquads)]]
     if merged:
-        subprocess.run([oxigraph, "update", "--location", str(directory), "--update", MERGE], stdout=log,
-                       stderr=subprocess.STDOUT, check=True, timeout=timeout)
-    return time.perf_counter() - started
+        commands.append([oxigraph, "update", "--location", str(directory), "--update", MERGE])
+    return commands
 
 
 class _MemorySampler(threading.Thread):
-    """Peak resident memory of a process and all its descendants, sampled every 0.2 s."""
+    """Peak resident memory of a process and all its descendants (RSS summed), sampled every 0.2 s."""
 
-    def __init__(self, pid: int):
+    def __init__(self, pid: int, interval: float = 0.2):
         super().__init__(daemon=True)
         self.pid = pid
+        self.interval = interval
         self.peak = 0
         self._stop_event = threading.Event()
 
@@ -75,7 +102,7 @@ class _MemorySampler(threading.Thread):
         return total
 
     def run(self) -> None:
-        while not self._stop_event.wait(0.2):
+        while not self._stop_event.wait(self.interval):
             self.peak = max(self.peak, self.sample())
 
     def stop(self) -> int:
@@ -85,7 +112,8 @@ class _MemorySampler(threading.Thread):
 
 
 class Server:
-    """One engine serving one dataset; ``load_s`` counts preparation plus start to the first answer."""
+    """One engine serving one dataset: ``build_s``/``build_peak`` for the preparation step,
+    ``start_s`` from launching the server to its first answer, ``idle`` its memory then."""
 
     name = ""
     sparql_path = "/sparql"
@@ -100,17 +128,16 @@ class Server:
         self.port = free_port()
         self.process: subprocess.Popen | None = None
         self.sampler: _MemorySampler | None = None
-        self.prepare_s = 0.0
+        self.build_s = 0.0
+        self.build_peak = 0
         self.start_s = 0.0
+        self.idle = 0
         self.note = ""
         self.log_path = work / f"{self.name}.log"
 
-    @property
-    def load_s(self) -> float:
-        return self.prepare_s + self.start_s
-
-    def prepare(self, log, timeout: float) -> None:
-        """Build whatever the server opens (a store directory); timed as part of loading."""
+    def build_commands(self) -> list[list[str]]:
+        """What builds the folder the server opens (timed, memory sampled); none by default."""
+        return []
 
     def command(self) -> list[str]:
         raise NotImplementedError
@@ -120,12 +147,13 @@ class Server:
         env.pop("THBKG_HOME", None)
         return env
 
-    def start(self, load_timeout: float) -> None:
+    def start(self, load_timeout: float, settle: float = 1.0) -> None:
         if self.work.exists():
             shutil.rmtree(self.work)
         self.work.mkdir(parents=True)
         log = self.log_path.open("ab")
-        self.prepare(log, load_timeout)
+        if self.build_commands():
+            self.build_s, self.build_peak = run_steps(self.build_commands(), log, load_timeout)
         started = time.perf_counter()
         self.process = subprocess.Popen(self.command(), stdout=log, stderr=subprocess.STDOUT, env=self.environment(),
                                         start_new_session=True)
@@ -137,8 +165,10 @@ class Server:
                 raise ServerFailed(f"{self.name} exited with status {self.process.returncode}: see {self.log_path}")
             if self.answers(timeout=5):
                 self.start_s = time.perf_counter() - started
+                time.sleep(settle)  # idle: after the first answer, before any benchmark query
+                self.idle = self.sampler.sample()
                 return
-            time.sleep(0.1)
+            time.sleep(0.02)
         raise ServerFailed(f"{self.name} gave no answer within {load_timeout:g} s")
 
     def answers(self, timeout: float) -> bool:
@@ -176,44 +206,38 @@ class Server:
 
 
 class ThbkgServer(Server):
-    """`thbkg serve`: the bundled graph, or a synthetic one through a prebuilt ``--store DIR``.
-
-    `thbkg serve` always loads and SHACL-validates the graph of ``THBKG_HOME`` (or the bundled
-    one) before serving; pySHACL on 100k quads does not finish within minutes, so synthetic
-    graphs are served by pointing ``--store`` at an Oxigraph store built from the same N-Quads
-    (the server reopens a store marked complete without rebuilding it). Load time is then the
-    store build plus the server's start (which still loads and validates the bundled graph).
-    ``mode="home"`` sets ``THBKG_HOME`` to the synthetic folder instead (the honest, slow path).
-    """
+    """`thbkg build nq/ --out DIR` (the synthetic graph's N-Quads parts; no source: the bundled graph),
+    then `thbkg serve --store DIR`."""
 
     name = "thbkg"
 
-    def __init__(self, dataset: Dataset, work: Path, timeout: float, workers: int, mode: str, cache: bool,
+    def __init__(self, dataset: Dataset, work: Path, timeout: float, workers: int, processes: int, cache: bool,
                  default_graph: str = "merged"):
         super().__init__(dataset, work, timeout, "thbkg" if cache else "thbkg-nocache", default_graph)
         self.workers = workers
+        self.processes = processes
         self.cache = cache
-        self.mode = "bundle" if dataset.home is None else mode
-        self.store = self.work / "store"
+        self.release = self.work / "release"
 
-    def prepare(self, log, timeout: float) -> None:
-        if self.mode == "store":
-            self.prepare_s = build_store(self.store, self.dataset.nquads, self.merged, log, timeout)
-            (self.store / "thbkg-store.ok").write_text("complete\n")
-            how = "`oxigraph load` + merge update" if self.merged else "`oxigraph load`"
-            self.note = f"--store DIR built by {how} in {self.prepare_s:.1f} s, then serve"
+    def build_commands(self) -> list[list[str]]:
+        sources = [] if self.dataset.sources is None else [str(self.dataset.sources)]
+        return [[str(BIN / "thbkg"), "build", *sources, "--out", str(self.release)]]
 
     def command(self) -> list[str]:
         return [str(BIN / "thbkg"), "serve", "--host", "127.0.0.1", "--port", str(self.port),
                 "--timeout", f"{self.timeout:g}", "--max-rows", str(10**9), "--workers", str(self.workers),
-                "--store", str(self.store) if self.mode == "store" else "memory",
+                "--processes", str(self.processes), "--store", str(self.release),
                 *([] if self.cache else ["--no-cache"])]
 
-    def environment(self) -> dict[str, str]:
-        env = super().environment()
-        if self.mode == "home":
-            env["THBKG_HOME"] = str(self.dataset.home)
-        return env
+    def start(self, load_timeout: float, settle: float = 1.0) -> None:
+        super().start(load_timeout, settle)
+        manifest = self.release / "current" / "manifest.json"
+        if manifest.exists():
+            import json
+
+            validation = json.loads(manifest.read_text()).get("validation", {})
+            self.note = (f"thbkg build: {self.build_s:.1f} s, SHACL conforms={validation.get('conforms')} "
+                         f"({validation.get('violations')} violations)")
 
 
 class OxigraphServer(Server):
@@ -227,8 +251,8 @@ class OxigraphServer(Server):
     name = "oxigraph"
     sparql_path = "/query"
 
-    def prepare(self, log, timeout: float) -> None:
-        self.prepare_s = build_store(self.work / "store", self.dataset.nquads, self.merged, log, timeout)
+    def build_commands(self) -> list[list[str]]:
+        return oxigraph_load_commands(self.work / "store", self.dataset.nquads, self.merged)
 
     def command(self) -> list[str]:
         union = [] if self.merged else ["--union-default-graph"]
@@ -253,12 +277,12 @@ def thbkg_has_cache() -> bool:
     return "--no-cache" in done.stdout
 
 
-def make_server(engine: str, dataset: Dataset, work: Path, timeout: float, workers: int, thbkg_mode: str,
+def make_server(engine: str, dataset: Dataset, work: Path, timeout: float, workers: int = 2, processes: int = 1,
                 default_graph: str = "merged") -> Server:
     """``default_graph``: ``merged`` (each store's default graph holds the merge of the named
     graphs, queried as is) or ``union`` (Oxigraph's union default graph, as thbkg before 87e9d1f)."""
     if engine in ("thbkg", "thbkg-nocache"):
-        return ThbkgServer(dataset, work, timeout, workers, thbkg_mode, engine == "thbkg", default_graph)
+        return ThbkgServer(dataset, work, timeout, workers, processes, engine == "thbkg", default_graph)
     if engine == "oxigraph":
         return OxigraphServer(dataset, work, timeout, default_graph=default_graph)
     if engine == "rdflib":

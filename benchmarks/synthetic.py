@@ -10,9 +10,10 @@ copy still conforms to the SHACL shapes), so joins cross copies as they would in
 The ontology and vocabularies are written once. Sizes count quads: a triple that two sources
 state is two quads, as in the bundled graph.
 
-Written to ``benchmarks/.cache/<name>/``: ``graph.nq`` (what Oxigraph and rdflib-endpoint load)
-and ``home/`` (a ``THBKG_HOME`` for ``thbkg serve``: ``ontology`` and ``queries`` link to the
-checkout, ``data/part-NNN.trig`` hold the data, each part under the loader's 64 MiB limit).
+Written to ``benchmarks/.cache/<name>/``: ``graph.nq`` (what `oxigraph load` loads), the same
+quads split into ``nq/part-NNN.nq`` (what `thbkg build nq/ --out DIR` compiles: its SHACL step
+parses each source with rdflib, which refuses a file over 64 MiB, about 300k quads) and ``home/``
+(``ontology`` and ``queries`` link to the checkout, ``data/part-NNN.trig`` hold the data).
 """
 
 from __future__ import annotations
@@ -46,7 +47,8 @@ class Dataset:
     name: str
     nquads: Path
     quads: int
-    home: Path | None  # THBKG_HOME for `thbkg serve`; None: the bundled graph itself
+    home: Path | None  # the synthetic folder's home/ (data parts); None: the bundled graph itself
+    sources: Path | None = None  # the folder of N-Quads parts `thbkg build` compiles; None: bundled
 
 
 def parse_size(text: str) -> int:
@@ -137,8 +139,8 @@ def synthetic_dataset(size: int, seed: int = 1, cache: Path = CACHE) -> Dataset:
     folder = cache / f"{name}-{_fingerprint()}"
     path = folder / "graph.nq"
     marker = folder / "complete"
-    if marker.exists():
-        return Dataset(name, path, int(marker.read_text()), folder / "home")
+    if marker.exists() and (folder / "nq").is_dir():
+        return Dataset(name, path, int(marker.read_text()), folder / "home", folder / "nq")
     if folder.exists():
         shutil.rmtree(folder)
     quads = _bundled_quads()
@@ -149,6 +151,9 @@ def synthetic_dataset(size: int, seed: int = 1, cache: Path = CACHE) -> Dataset:
     copier = _Copier(data, shared, copies, random.Random(seed))
     data_dir = folder / "home" / "data"
     data_dir.mkdir(parents=True)
+    nq_dir = folder / "nq"
+    nq_dir.mkdir()
+    ox.serialize(schema, str(nq_dir / "part-schema.nq"), format=ox.RdfFormat.N_QUADS)
     for link in ("ontology", "queries"):
         (folder / "home" / link).symlink_to(ROOT / link, target_is_directory=True)
     total = len(schema)
@@ -160,6 +165,7 @@ def synthetic_dataset(size: int, seed: int = 1, cache: Path = CACHE) -> Dataset:
         def flush() -> None:
             nonlocal part, parts
             ox.serialize(part, out, format=ox.RdfFormat.N_QUADS)
+            ox.serialize(part, str(nq_dir / f"part-{parts:03d}.nq"), format=ox.RdfFormat.N_QUADS)
             part.sort(key=lambda q: str(q.graph_name))
             ox.serialize(part, str(data_dir / f"part-{parts:03d}.trig"), format=ox.RdfFormat.TRIG,
                          prefixes={"thb": "https://w3id.org/thbkg/ontology#", "id": ID})
@@ -175,7 +181,7 @@ def synthetic_dataset(size: int, seed: int = 1, cache: Path = CACHE) -> Dataset:
             total += len(part)
             flush()
     marker.write_text(f"{total}\n")
-    return Dataset(name, path, total, folder / "home")
+    return Dataset(name, path, total, folder / "home", nq_dir)
 
 
 def main() -> None:
