@@ -153,7 +153,12 @@ class Server:
         self.work.mkdir(parents=True)
         log = self.log_path.open("ab")
         if self.build_commands():
-            self.build_s, self.build_peak = run_steps(self.build_commands(), log, load_timeout)
+            building = time.perf_counter()
+            try:
+                self.build_s, self.build_peak = run_steps(self.build_commands(), log, load_timeout)
+            except subprocess.SubprocessError:
+                self.build_s = time.perf_counter() - building  # how long it ran before failing or being stopped
+                raise
         started = time.perf_counter()
         self.process = subprocess.Popen(self.command(), stdout=log, stderr=subprocess.STDOUT, env=self.environment(),
                                         start_new_session=True)
