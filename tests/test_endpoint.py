@@ -12,7 +12,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from rdflib import Graph
+from rdflib import Graph, Literal, URIRef
 from SPARQLWrapper import JSON, SPARQLWrapper
 
 from conftest import ROOT, Canary, Server
@@ -368,6 +368,15 @@ def test_void_has_class_and_property_partitions(client):
     assert f"{PUBLIC_URL}/sparql" in {str(o) for o in void.objects(None, VOID.sparqlEndpoint)}
 
 
+XSD_STRING = URIRef("http://www.w3.org/2001/XMLSchema#string")
+
+
+def rdf11(triple: tuple) -> tuple:
+    """The triple with ``"x"^^xsd:string`` written ``"x"``: one term in RDF 1.1, two in rdflib."""
+    return tuple(Literal(str(term)) if isinstance(term, Literal) and term.datatype == XSD_STRING else term
+                 for term in triple)
+
+
 def test_dumps_round_trip_with_their_checksums(client, loaded):
     import hashlib
 
@@ -392,9 +401,9 @@ def test_dumps_round_trip_with_their_checksums(client, loaded):
                 continue
             original, copy = Graph(), Graph()
             for triple in graph:
-                original.add(triple)
+                original.add(rdf11(triple))
             for triple in served.graph(graph.identifier):
-                copy.add(triple)
+                copy.add(rdf11(triple))
             assert isomorphic(original, copy), (fmt, graph.identifier)
 
 

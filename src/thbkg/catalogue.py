@@ -21,8 +21,8 @@ DATASET = URIRef(f"{BASE}dataset")
 
 #: file name -> (pyoxigraph format, media type). Dumps keep the named graphs (N-Quads, TriG, JSON-LD).
 DUMP_FORMATS = {
-    "thbkg.trig": (ox.RdfFormat.TRIG, ox.RdfFormat.TRIG.media_type),
     "thbkg.nq": (ox.RdfFormat.N_QUADS, ox.RdfFormat.N_QUADS.media_type),
+    "thbkg.trig": (ox.RdfFormat.TRIG, ox.RdfFormat.TRIG.media_type),
     "thbkg.jsonld": (ox.RdfFormat.JSON_LD, ox.RdfFormat.JSON_LD.media_type),
 }
 

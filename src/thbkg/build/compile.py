@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import itertools
 import json
 import os
 import shutil
@@ -26,7 +27,7 @@ from thbkg import __version__
 from thbkg.backend.engine import merge_into_default_graph
 from thbkg.backend.local import LocalBackend
 from thbkg.build.release import CURRENT, MANIFEST, RELEASE_FORMAT, Release, ReleaseError
-from thbkg.build.sources import Source, load_into_store, plan_sources
+from thbkg.build.sources import Source, load_into_store, plan_sources, read_sources
 from thbkg.catalogue import DUMP_FORMATS, query_graph_nquads, void_statistics
 from thbkg.graph import LoadError
 from thbkg.namespaces import BASE, GRAPH, PREFIXES
@@ -82,15 +83,22 @@ def _alive(pid: int) -> bool:
     return True
 
 
-def _write_dumps(store: ox.Store, folder: Path, log: Log) -> list[dict]:
-    """Stream every quad (before the merge, so nothing is doubled) into each dump format."""
+def _load_and_dump(store: ox.Store, sources: Sequence[Source], extra: bytes, folder: Path,
+                   progress: Progress | None, log: Log) -> list[dict]:
+    """Stream the sources (and ``extra`` N-Quads) into the store and, as written, into the dumps."""
     folder.mkdir()
+    quads = itertools.chain(read_sources(sources, progress), ox.parse(extra, format=ox.RdfFormat.N_QUADS))
     dumps = []
+    first = None
     for name, (fmt, media_type) in DUMP_FORMATS.items():
         path = folder / name
-        log(f"writing dumps/{name}")
-        ox.serialize(store.quads_for_pattern(None, None, None, None), str(path), format=fmt,
-                     prefixes=PREFIXES if fmt in (ox.RdfFormat.TRIG,) else None)
+        if first is None:
+            ox.serialize(load_into_store(store, quads), str(path), format=fmt)
+            first = path
+        else:
+            log(f"writing dumps/{name}")
+            ox.serialize(ox.parse(path=str(first), format=ox.RdfFormat.N_QUADS), str(path), format=fmt,
+                         prefixes=PREFIXES if fmt == ox.RdfFormat.TRIG else None)
         dumps.append({"name": name, "media_type": media_type, "sha256": _sha256(path), "size": path.stat().st_size})
     return dumps
 
@@ -148,13 +156,12 @@ def build_release(sources: Sequence[Path] | None = None, out: Path | None = None
     started = time.monotonic()
     try:
         store = ox.Store(str(part / "store"))
-        log(f"loading {len(planned)} source file(s) into the store")
-        load_into_store(store, planned, progress)
+        log(f"loading {len(planned)} source file(s) into the store, writing dumps/thbkg.nq")
         queries = load_queries(queries_dir)
-        store.bulk_load(query_graph_nquads(queries, BASE + "sparql"), format=ox.RdfFormat.N_QUADS)
+        dumps = _load_and_dump(store, planned, query_graph_nquads(queries, BASE + "sparql"), part / "dumps",
+                               progress, log)
         quads = len(store)
         graphs = sum(1 for _ in store.named_graphs())
-        dumps = _write_dumps(store, part / "dumps", log)
         log("merging the named graphs into the default graph")
         merge_into_default_graph(store)
         store.flush()

@@ -14,7 +14,7 @@ from thbkg.backend.engine import merge_into_default_graph
 from thbkg.backend.local import LocalBackend
 from thbkg.build.compile import Log, Progress, ensure_release
 from thbkg.build.release import Release, ReleaseError
-from thbkg.build.sources import load_into_store, plan_sources
+from thbkg.build.sources import load_into_store, plan_sources, read_sources
 from thbkg.namespaces import BASE
 
 __all__ = ["answer_once", "open_backend", "open_release"]
@@ -39,7 +39,8 @@ def open_backend(*, store: Path | None = None, backend: str | None = None, data:
         return RemoteBackend(backend, timeout=timeout, max_in_flight=2)
     if data:
         memory = ox.Store()
-        load_into_store(memory, plan_sources(list(data)), progress)
+        for _ in load_into_store(memory, read_sources(plan_sources(list(data)), progress)):
+            pass
         merge_into_default_graph(memory)
         return LocalBackend(memory, base_iri=BASE)
     release = open_release(store, progress=progress, log=log)

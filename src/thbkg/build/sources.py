@@ -1,8 +1,10 @@
 """The sources of a build: which files, which parser, which named graph; read by pyoxigraph.
 
-Each file is streamed into the store by pyoxigraph's bulk loader (it never holds a whole file in
-memory); a format only rdflib reads is parsed by rdflib, guarded as ``thbkg validate`` is, and
-handed over as N-Quads. Nothing is fetched: RDF/XML that declares entities anywhere in the file is
+Each file is streamed by pyoxigraph's parser (it never holds a whole file in memory) into the store's
+bulk loader and, from the same stream, into the N-Quads dump, so the dump keeps every lexical form
+and datatype as written (Oxigraph's store keeps values: ``"45"^^xsd:nonNegativeInteger`` comes
+back as an ``xsd:integer``). A format only rdflib reads is parsed by rdflib, guarded as
+``thbkg validate`` is, and handed over as N-Quads. Nothing is fetched: RDF/XML that declares entities anywhere in the file is
 refused before parsing, and no parser here follows a remote JSON-LD context or ``owl:imports``.
 """
 
@@ -10,7 +12,7 @@ from __future__ import annotations
 
 import io
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -19,7 +21,7 @@ import pyoxigraph as ox
 from thbkg.formats import rdf_format_of_path, rdflib_format_of_path
 from thbkg.graph import LoadError, default_paths, expand_paths, graph_for_file
 
-__all__ = ["Source", "load_into_store", "plan_sources"]
+__all__ = ["Source", "load_into_store", "plan_sources", "read_sources"]
 
 #: Suffixes that name a pyoxigraph format under another extension.
 _ALIASES = {".owl": ox.RdfFormat.RDF_XML, ".xml": ox.RdfFormat.RDF_XML, ".json": ox.RdfFormat.JSON_LD}
@@ -94,9 +96,42 @@ def _syntax_error(path: Path, exc: Exception) -> LoadError:
     return LoadError(path, f"syntax error: {message}", line, column)
 
 
-def load_into_store(store: ox.Store, sources: Sequence[Source],
-                    progress: Callable[[str, int, int], None] | None = None) -> None:
-    """Bulk-load every source into ``store``: quads keep their graph, triples go to their file's graph."""
+def _parsed(source: Source, advance: Callable[[int], None]) -> Iterator[ox.Quad]:
+    """The quads of one source as its parser reads them, lexical forms and datatypes untouched."""
+    _refuse_entities(source)
+    graph = ox.NamedNode(source.graph) if source.graph else None
+    if source.oxigraph is None:
+        from rdflib import Dataset
+
+        from thbkg.graph import parse_file
+
+        parsed = parse_file(source.path)
+        quads = isinstance(parsed, Dataset)
+        data = parsed.serialize(format="nquads" if quads else "nt", encoding="utf-8")
+        advance(source.path.stat().st_size)
+        handle, fmt, base = io.BytesIO(data), ox.RdfFormat.N_QUADS if quads else ox.RdfFormat.N_TRIPLES, None
+    else:
+        handle = _Counting(source.path.open("rb"), advance)
+        fmt, base = source.oxigraph, source.path.resolve().as_uri()
+    try:
+        # Blank nodes are renamed so that ``_:b0`` in two files stays two nodes.
+        for quad in ox.parse(handle, format=fmt, base_iri=base, rename_blank_nodes=True):
+            if graph is not None and isinstance(quad.graph_name, ox.DefaultGraph):
+                quad = ox.Quad(quad.subject, quad.predicate, quad.object, graph)
+            yield quad
+    except SyntaxError as exc:
+        raise _syntax_error(source.path, exc) from None
+    except UnicodeDecodeError as exc:
+        raise LoadError(source.path, f"not valid UTF-8 at byte {exc.start}: save the file as UTF-8") from None
+    except (OSError, ValueError) as exc:
+        raise LoadError(source.path, f"cannot load: {' '.join(str(exc).split())[:300]}") from None
+    finally:
+        handle.close()
+
+
+def read_sources(sources: Sequence[Source],
+                 progress: Callable[[str, int, int], None] | None = None) -> Iterator[ox.Quad]:
+    """Every quad of every source, streamed: quads keep their graph, triples go to their file's graph."""
     total = sum(source.path.stat().st_size for source in sources)
     done = 0
 
@@ -107,28 +142,17 @@ def load_into_store(store: ox.Store, sources: Sequence[Source],
             progress("loading", done, total)
 
     for source in sources:
-        _refuse_entities(source)
-        graph = ox.NamedNode(source.graph) if source.graph else None
-        base = source.path.resolve().as_uri()
-        if source.oxigraph is None:
-            from rdflib import Dataset
+        yield from _parsed(source, advance)
 
-            from thbkg.graph import parse_file
 
-            parsed = parse_file(source.path)
-            quads = isinstance(parsed, Dataset)
-            data = parsed.serialize(format="nquads" if quads else "nt", encoding="utf-8")
-            store.bulk_load(data, format=ox.RdfFormat.N_QUADS if quads else ox.RdfFormat.N_TRIPLES,
-                            to_graph=None if quads else graph)
-            advance(source.path.stat().st_size)
-            continue
-        try:
-            with source.path.open("rb") as handle:
-                store.bulk_load(_Counting(handle, advance), format=source.oxigraph, base_iri=base,
-                                to_graph=graph if not source.oxigraph.supports_datasets else None)
-        except SyntaxError as exc:
-            raise _syntax_error(source.path, exc) from None
-        except UnicodeDecodeError as exc:
-            raise LoadError(source.path, f"not valid UTF-8 at byte {exc.start}: save the file as UTF-8") from None
-        except (OSError, ValueError) as exc:
-            raise LoadError(source.path, f"cannot load: {' '.join(str(exc).split())[:300]}") from None
+def load_into_store(store: ox.Store, quads: Iterable[ox.Quad], batch: int = 100_000) -> Iterator[ox.Quad]:
+    """Pass ``quads`` through, bulk-loading them into ``store`` by batches as they go by (so a dump can
+    be written from the same stream); the last batch is loaded when the stream ends."""
+    pending: list[ox.Quad] = []
+    for quad in quads:
+        pending.append(quad)
+        if len(pending) >= batch:
+            store.bulk_extend(pending)
+            pending = []
+        yield quad
+    store.bulk_extend(pending)
