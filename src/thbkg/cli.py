@@ -337,5 +337,45 @@ def serve(host: str, port: int, public_url: str | None, timeout: float, max_rows
         _fail(str(exc))
 
 
+@main.command()
+@click.argument("url")
+@store_option
+@click.option("--user", default=None, help="Account to authenticate as (with --password).")
+@click.option("--password", default=None, envvar="THBKG_PUBLISH_PASSWORD",
+              help="Its password (or set THBKG_PUBLISH_PASSWORD, which keeps it out of the shell history).")
+@click.option("--auth", "auth_scheme", type=click.Choice(["basic", "digest"]), default="basic", show_default=True,
+              help="HTTP authentication scheme for --user (Virtuoso's /sparql-graph-crud-auth takes digest).")
+@click.option("--default-graph", type=click.Choice(["merge", "none"]), default="merge", show_default=True,
+              help="merge: also PUT the merge of the named graphs as the default graph (the Oxigraph server "
+                   "needs it); none: leave it (Virtuoso's default graph is already the union of all graphs).")
+@click.option("--timeout", type=click.FloatRange(min=1), default=300, show_default=True,
+              help="Give up (exit 2) when the Graph Store does not answer a request within this many seconds.")
+def publish(url: str, store: Path | None, user: str | None, password: str | None, auth_scheme: str,
+            default_graph: str, timeout: float) -> None:
+    """Upload the release's named graphs to a SPARQL 1.1 Graph Store endpoint at URL, one PUT per graph.
+
+    URL is the Graph Store endpoint, e.g. Oxigraph's http://127.0.0.1:7878/store. Exit status: 0
+    published, 2 could not publish (engine down, credentials refused, not a Graph Store).
+    """
+    import httpx
+
+    from thbkg.backend.publish import publish_nquads
+    from thbkg.build.opening import open_release
+
+    if bool(user) != bool(password):
+        _fail("give both --user and --password (or THBKG_PUBLISH_PASSWORD), or neither")
+    auth = (httpx.DigestAuth if auth_scheme == "digest" else httpx.BasicAuth)(user, password) if user else None
+    try:
+        release = open_release(store, log=_say)
+        with _progress_bar("Publishing the named graphs") as progress:
+            published = publish_nquads(release.path / "dumps" / "thbkg.nq", url, auth=auth,
+                                       default_graph=default_graph, timeout=timeout, progress=progress)
+    except _FAILURES as exc:  # PublishError is a BackendError
+        _fail(str(exc))
+    except (OSError, SyntaxError) as exc:
+        _fail(f"cannot read the release's dump: {exc}")
+    click.echo(published.summary())
+
+
 if __name__ == "__main__":
     main()
