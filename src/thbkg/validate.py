@@ -18,6 +18,7 @@ from thbkg.namespaces import bind_prefixes
 
 __all__ = [
     "Finding",
+    "findings_of",
     "ValidationError",
     "ValidationResult",
     "ontology_graph",
@@ -153,7 +154,8 @@ def ontology_graph(root: Path | None = None) -> Graph:
     return _load_graph((ontology / "thb.ttl", *sorted((ontology / "vocabularies").glob("*.ttl"))))
 
 
-def _findings(report: Graph, loaded: LoadedDataset) -> list[Finding]:
+def findings_of(report: Graph, files_of: dict) -> list[Finding]:
+    """The results of a pySHACL report graph as findings; ``files_of`` gives each focus node's files."""
     findings = []
     for result in report.subjects(RDF.type, SH.ValidationResult):
         focus = report.value(result, SH.focusNode)
@@ -167,7 +169,7 @@ def _findings(report: Graph, loaded: LoadedDataset) -> list[Finding]:
             message=str((english or messages or ["(no message)"])[0]),
             severity=str(severity).rsplit("#", 1)[-1] if severity else "Violation",
             shape=report.value(result, SH.sourceShape),
-            files=tuple(sorted(loaded.files_of.get(focus, ()))),
+            files=tuple(sorted(files_of.get(focus, ()))),
         ))
     return findings
 
@@ -200,5 +202,5 @@ def validate_dataset(loaded: LoadedDataset, shapes: list[Path] | None = None,
     except Exception as exc:  # pyshacl reports broken shapes as runtime errors
         raise ValidationError(f"SHACL engine failed: {' '.join(str(exc).split())[:400]}") from None
     result = ValidationResult(conforms=bool(conforms), report_graph=bind_prefixes(report))
-    result.findings = _findings(report, loaded)
+    result.findings = findings_of(report, loaded.files_of)
     return result

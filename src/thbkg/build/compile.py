@@ -28,6 +28,7 @@ from thbkg.backend.engine import merge_into_default_graph
 from thbkg.backend.local import LocalBackend
 from thbkg.build.release import CURRENT, MANIFEST, RELEASE_FORMAT, Release, ReleaseError
 from thbkg.build.sources import Source, load_into_store, plan_sources, read_sources
+from thbkg.build.validation import shadow_quad, validate_store
 from thbkg.catalogue import DUMP_FORMATS, query_graph_nquads, void_statistics
 from thbkg.graph import LoadError
 from thbkg.namespaces import BASE, GRAPH, PREFIXES
@@ -83,17 +84,19 @@ def _alive(pid: int) -> bool:
     return True
 
 
-def _load_and_dump(store: ox.Store, sources: Sequence[Source], extra: bytes, folder: Path,
+def _load_and_dump(store: ox.Store, shadow: ox.Store, sources: Sequence[Source], extra: bytes, folder: Path,
                    progress: Progress | None, log: Log) -> list[dict]:
-    """Stream the sources (and ``extra`` N-Quads) into the store and, as written, into the dumps."""
+    """Stream the sources into the store, the validation's shadow store and, as written, the dumps;
+    ``extra`` (N-Quads: the published questions) goes to the store and the dumps only."""
     folder.mkdir()
-    quads = itertools.chain(read_sources(sources, progress), ox.parse(extra, format=ox.RdfFormat.N_QUADS))
+    sourced = load_into_store(store, read_sources(sources, progress), shadow=(shadow, shadow_quad))
+    quads = itertools.chain(sourced, load_into_store(store, ox.parse(extra, format=ox.RdfFormat.N_QUADS)))
     dumps = []
     first = None
     for name, (fmt, media_type) in DUMP_FORMATS.items():
         path = folder / name
         if first is None:
-            ox.serialize(load_into_store(store, quads), str(path), format=fmt)
+            ox.serialize(quads, str(path), format=fmt)
             first = path
         else:
             log(f"writing dumps/{name}")
@@ -103,13 +106,9 @@ def _load_and_dump(store: ox.Store, sources: Sequence[Source], extra: bytes, fol
     return dumps
 
 
-def _validate(sources: Sequence[Source], shapes: Sequence[Path] | None, folder: Path) -> dict:
-    """SHACL verdict of the sources: the report graph and text written beside the store."""
-    from thbkg.graph import load_dataset
-    from thbkg.validate import validate_dataset
-
-    loaded = load_dataset([source.path for source in sources])
-    result = validate_dataset(loaded, list(shapes) if shapes else None)
+def _validate(shadow: ox.Store, shapes: Sequence[Path] | None, folder: Path, progress: Progress | None) -> dict:
+    """SHACL verdict of the sources, batch by batch over the shadow store; report graph and text."""
+    result = validate_store(shadow, list(shapes) if shapes else None, progress=progress)
     (folder / "validation.ttl").write_text(result.to_turtle(), encoding="utf-8")
     (folder / "validation.txt").write_text(result.to_text(show_warnings=True) + "\n", encoding="utf-8")
     return {"conforms": result.conforms, "violations": len(result.violations), "warnings": len(result.warnings)}
@@ -156,12 +155,17 @@ def build_release(sources: Sequence[Path] | None = None, out: Path | None = None
     started = time.monotonic()
     try:
         store = ox.Store(str(part / "store"))
+        shadow = ox.Store(str(part / ".validation-store"))
         log(f"loading {len(planned)} source file(s) into the store, writing dumps/thbkg.nq")
         queries = load_queries(queries_dir)
-        dumps = _load_and_dump(store, planned, query_graph_nquads(queries, BASE + "sparql"), part / "dumps",
-                               progress, log)
+        dumps = _load_and_dump(store, shadow, planned, query_graph_nquads(queries, BASE + "sparql"),
+                               part / "dumps", progress, log)
         quads = len(store)
         graphs = sum(1 for _ in store.named_graphs())
+        log("validating with the SHACL shapes, batch by batch")
+        validation = _validate(shadow, shape_files, part, progress)
+        del shadow
+        shutil.rmtree(part / ".validation-store")
         log("merging the named graphs into the default graph")
         merge_into_default_graph(store)
         store.flush()
@@ -170,8 +174,6 @@ def build_release(sources: Sequence[Path] | None = None, out: Path | None = None
         log("counting classes and properties (VoID)")
         void, triples = asyncio.run(void_statistics(backend))
         (part / "void.ttl").write_bytes(void.serialize(format="turtle", encoding="utf-8"))
-        log("validating with the SHACL shapes")
-        validation = _validate(planned, shape_files, part)
         (part / "queries").mkdir()
         for path in query_files:
             shutil.copy2(path, part / "queries" / path.name)

@@ -145,14 +145,20 @@ def read_sources(sources: Sequence[Source],
         yield from _parsed(source, advance)
 
 
-def load_into_store(store: ox.Store, quads: Iterable[ox.Quad], batch: int = 100_000) -> Iterator[ox.Quad]:
+def load_into_store(store: ox.Store, quads: Iterable[ox.Quad], batch: int = 100_000, *,
+                    shadow: tuple[ox.Store, Callable[[ox.Quad], ox.Quad]] | None = None) -> Iterator[ox.Quad]:
     """Pass ``quads`` through, bulk-loading them into ``store`` by batches as they go by (so a dump can
-    be written from the same stream); the last batch is loaded when the stream ends."""
+    be written from the same stream); the last batch is loaded when the stream ends. ``shadow`` is a
+    second store and what to make of each quad for it (see :mod:`thbkg.build.validation`)."""
     pending: list[ox.Quad] = []
     for quad in quads:
         pending.append(quad)
         if len(pending) >= batch:
             store.bulk_extend(pending)
+            if shadow:
+                shadow[0].bulk_extend(map(shadow[1], pending))
             pending = []
         yield quad
     store.bulk_extend(pending)
+    if shadow:
+        shadow[0].bulk_extend(map(shadow[1], pending))

@@ -1,0 +1,54 @@
+"""The build's batched SHACL validation over the store gives the whole-graph report, exactly."""
+
+from __future__ import annotations
+
+from collections import Counter
+from pathlib import Path
+
+import pyoxigraph as ox
+import pytest
+from rdflib import BNode
+
+from conftest import FIXTURES
+from thbkg.build.sources import load_into_store, plan_sources, read_sources
+from thbkg.build.validation import shadow_quad, validate_store
+from thbkg.graph import load_dataset
+from thbkg.validate import ValidationResult, validate_dataset
+
+INVALID = sorted((FIXTURES / "invalid").glob("*.ttl"))
+
+
+def _shadow(paths: list[Path] | None) -> ox.Store:
+    store, shadow = ox.Store(), ox.Store()
+    for _ in load_into_store(store, read_sources(plan_sources(paths)), shadow=(shadow, shadow_quad)):
+        pass
+    return shadow
+
+
+def _results(result: ValidationResult) -> Counter:
+    """What each result says: focus (blank nodes alike), path, value, shape, severity, message."""
+    return Counter((None if isinstance(f.focus, BNode) else f.focus, f.path, f.value, f.shape, f.severity, f.message)
+                   for f in result.findings)
+
+
+def test_batches_of_the_bundled_graph_give_the_whole_graph_report(loaded, validation):
+    batched = validate_store(_shadow(None), batch_size=40)
+    assert batched.conforms == validation.conforms
+    assert _results(batched) == _results(validation)
+
+
+def test_typed_literals_keep_their_datatype_in_the_shadow_store():
+    quad = ox.Quad(ox.NamedNode("http://example.org/s"), ox.NamedNode("http://example.org/p"),
+                   ox.Literal("3", datatype=ox.NamedNode("http://www.w3.org/2001/XMLSchema#positiveInteger")))
+    store = ox.Store()
+    store.add(shadow_quad(quad))
+    (stored,) = list(store)
+    assert stored.object.value == "3" and stored.object.datatype.value.endswith("#positiveInteger")
+
+
+@pytest.mark.parametrize("fixture", INVALID, ids=lambda p: p.stem)
+def test_batches_of_an_invalid_fixture_give_its_whole_report(fixture: Path):
+    batched = validate_store(_shadow([fixture]), batch_size=3)
+    whole = validate_dataset(load_dataset([fixture]))
+    assert not batched.conforms
+    assert _results(batched) == _results(whole)
