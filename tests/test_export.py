@@ -388,3 +388,12 @@ def test_cli_select_query_exits_2_with_a_clear_message(runner, tmp_path):
 def test_cli_unwritable_output_exits_2(runner, tmp_path):
     result = runner.invoke(main, ["export", "--format", "nt", "-o", str(tmp_path / "missing" / "thbkg.nt")])
     assert result.exit_code == 2 and "cannot write" in result.output
+
+
+def test_the_command_lines_format_names_are_the_writers():
+    from thbkg import formats
+    from thbkg.pictures import IMAGE_FORMATS as DRAWN_AS
+    from thbkg.pictures import PICTURES as DRAWN
+
+    assert formats.EXPORT_FORMATS == (*RDF_FORMATS, *NETWORK_FORMATS)
+    assert formats.PICTURES == tuple(DRAWN) and formats.IMAGE_FORMATS == tuple(DRAWN_AS)

@@ -11,14 +11,12 @@ from pathlib import Path
 
 import click
 
-from thbkg.backend import BackendError, QueryRefused
-from thbkg.build.release import ReleaseError
-from thbkg.export import FORMATS, ExportError, export_graph
-from thbkg.graph import LoadError, expand_paths, load_dataset
+from thbkg.formats import EXPORT_FORMATS as FORMATS
+from thbkg.formats import IMAGE_FORMATS, PICTURES
 from thbkg.limits import LimitExceeded, bounded
-from thbkg.pictures import IMAGE_FORMATS, PICTURES, PictureError, image_format_for
-from thbkg.queries import QueryError, find_query, load_queries
-from thbkg.validate import ValidationError, validate_dataset
+
+# The libraries are imported by the commands that use them: `thbkg serve` starts in a second, and
+# `thbkg --help` needs none of rdflib, pySHACL, networkx or matplotlib.
 
 __all__ = ["main"]
 
@@ -34,8 +32,24 @@ store_option = click.option("--store", type=click.Path(path_type=Path), default=
 backend_option = click.option("--backend", "backend_url", default=None, metavar="URL",
                               help="Ask this remote SPARQL 1.1 query endpoint (e.g. Virtuoso's /sparql) instead.")
 #: What a command reports on failure: one line, exit status 2.
-_FAILURES = (LoadError, QueryError, ExportError, LimitExceeded, PictureError, ReleaseError, BackendError,
-             QueryRefused, ValidationError)
+class _Failures:
+    """What a command reports on failure (one line, exit status 2): every library's error type."""
+
+    def __iter__(self):
+        from thbkg.backend import BackendError, QueryRefused
+        from thbkg.build.release import ReleaseError
+        from thbkg.export import ExportError
+        from thbkg.graph import LoadError
+        from thbkg.pictures import PictureError
+        from thbkg.queries import QueryError
+        from thbkg.validate import ValidationError
+
+        return iter((LoadError, QueryError, ExportError, LimitExceeded, PictureError, ReleaseError, BackendError,
+                     QueryRefused, ValidationError))
+
+
+def _failures() -> tuple[type[Exception], ...]:
+    return tuple(_Failures())
 
 
 def _fail(message: str) -> None:
@@ -113,10 +127,13 @@ def validate(paths: tuple[Path, ...], fmt: str, shapes: tuple[Path, ...], show_w
     Exit status: 0 conforms, 1 does not conform, 2 could not run (unreadable file, syntax error).
     """
     try:
+        from thbkg.graph import expand_paths, load_dataset
+        from thbkg.validate import validate_dataset
+
         with bounded(timeout, max_memory * 2**20):
             loaded = load_dataset(expand_paths(paths) if paths else None)
             result = validate_dataset(loaded, list(shapes) or None)
-    except (LoadError, ValidationError, LimitExceeded) as exc:
+    except _failures() as exc:
         _fail(str(exc))
     output = {"text": lambda: result.to_text(show_warnings), "turtle": result.to_turtle, "json": result.to_json}[fmt]()
     click.echo(output)
@@ -143,7 +160,7 @@ def build(sources: tuple[Path, ...], out: Path | None, queries_dir: Path | None)
         with _build_bars() as progress:
             release = build_release(list(sources) or None, out, queries_dir=queries_dir, progress=progress,
                                     log=_say)
-    except _FAILURES as exc:
+    except _failures() as exc:
         _fail(str(exc))
     except OSError as exc:
         _fail(f"cannot write the release: {exc.strerror or exc}")
@@ -188,6 +205,8 @@ def query(query: str | None, fmt: str, data: tuple[Path, ...], store: Path | Non
     """Run a SPARQL file, or a bundled query by name (e.g. `cq-01`), against the graph."""
     from thbkg.build.opening import answer_once, open_backend
 
+    from thbkg.queries import find_query, load_queries
+
     if list_queries:
         for named in load_queries():
             click.echo(f"{named.name}\t{named.question}")
@@ -204,7 +223,7 @@ def query(query: str | None, fmt: str, data: tuple[Path, ...], store: Path | Non
             media_type = "text/turtle" if form in ("CONSTRUCT", "DESCRIBE") else _ANSWER_TYPES[fmt]
             output = _render_answer(answer_once(backend, named.text, media_type), fmt)
             click.echo(output, nl=not output.endswith("\n"))
-    except _FAILURES as exc:
+    except _failures() as exc:
         _fail(str(exc))
 
 
@@ -237,6 +256,9 @@ def export(fmt: str, image_format: str | None, query_file: Path | None, data: tu
     """
     try:
         text = query_file.read_text(encoding="utf-8") if query_file else None
+        from thbkg.export import export_graph
+        from thbkg.pictures import PictureError, image_format_for
+
         image = image_format_for(output, image_format) if fmt in PICTURES else None
         if (image and text) or (image_format and not image):
             raise PictureError("--image-format is for timeline and charts, --query for the other formats")
@@ -252,7 +274,7 @@ def export(fmt: str, image_format: str | None, query_file: Path | None, data: tu
                 export_graph(export_dataset(backend), fmt, exported, query=text, progress=progress)
         with click.open_file(str(output or "-"), "wb") as out:
             out.write(exported.getbuffer())
-    except _FAILURES as exc:
+    except _failures() as exc:
         _fail(str(exc))
     except OSError as exc:
         _fail(f"cannot write {output or 'standard output'}: {exc.strerror or exc}")
@@ -278,7 +300,7 @@ def diagram(view: str, fmt: str, output: Path | None) -> None:
         drawn = draw_ontology(view, fmt)
         with click.open_file(str(output or "-"), "wb") as out:
             out.write(drawn)
-    except (LoadError, DiagramError) as exc:
+    except (*_failures(), DiagramError) as exc:
         _fail(str(exc))
     except OSError as exc:
         _fail(f"cannot write {output or 'standard output'}: {exc.strerror or exc}")
@@ -333,7 +355,7 @@ def serve(host: str, port: int, public_url: str | None, timeout: float, max_rows
             check_backend(backend_url, timeout)
         click.echo(f"serving {settings.public_url}/", err=True)
         run_server(release, host, port, settings, processes=processes, access_log=access_log)
-    except (ServeError, *_FAILURES) as exc:
+    except (ServeError, *_failures()) as exc:
         _fail(str(exc))
 
 
@@ -370,7 +392,7 @@ def publish(url: str, store: Path | None, user: str | None, password: str | None
         with _progress_bar("Publishing the named graphs") as progress:
             published = publish_nquads(release.path / "dumps" / "thbkg.nq", url, auth=auth,
                                        default_graph=default_graph, timeout=timeout, progress=progress)
-    except _FAILURES as exc:  # PublishError is a BackendError
+    except _failures() as exc:  # PublishError is a BackendError
         _fail(str(exc))
     except (OSError, SyntaxError) as exc:
         _fail(f"cannot read the release's dump: {exc}")

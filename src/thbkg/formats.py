@@ -12,9 +12,12 @@ from pathlib import Path
 import pyoxigraph as ox
 
 __all__ = [
+    "EXPORT_FORMATS",
     "GRAPH_MEDIA_TYPES",
+    "IMAGE_FORMATS",
     "MEDIA_ALIASES",
     "PAGE_MEDIA_TYPES",
+    "PICTURES",
     "RESULT_MEDIA_TYPES",
     "UnknownFormat",
     "extension_of",
@@ -51,6 +54,13 @@ MEDIA_ALIASES = {
     "text/xml": "application/sparql-results+xml", "application/x-turtle": "text/turtle",
     "application/json-ld": "application/ld+json", "text/plain": "application/n-triples",
 }
+
+#: The names ``thbkg export --format`` takes: RDF dumps, then networks (the writers' registries in
+#: :mod:`thbkg.export`, kept equal by a test; named here so the command line needs no import of them).
+EXPORT_FORMATS = ("ttl", "nt", "nq", "trig", "jsonld", "graphml", "gexf", "cytoscape", "dot")
+#: The pictures (:mod:`thbkg.pictures`) and the image formats they are drawn in.
+PICTURES = ("timeline", "charts")
+IMAGE_FORMATS = ("svg", "png")
 
 #: Suffixes rdflib reads that pyoxigraph does not (its own names for them).
 _RDFLIB_ONLY = {".json": "json-ld", ".owl": "xml", ".xml": "xml", ".hext": "hext"}

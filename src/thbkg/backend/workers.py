@@ -18,7 +18,9 @@ import multiprocessing
 import os
 import resource
 import signal
+import sys
 import threading
+import types
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from pathlib import Path
@@ -79,7 +81,15 @@ class _Worker:
     def __init__(self, context, spec: StoreSpec, memory_bytes: int | None):
         self.conn, child = context.Pipe()
         self.process = context.Process(target=_worker, args=(child, spec, memory_bytes), daemon=True)
-        self.process.start()
+        # A worker needs pyoxigraph, not the program that started it: spawn would otherwise import the
+        # main script again in every worker (for `thbkg`, the whole command line and its libraries,
+        # some 60 MB and a second each). The worker's target is found by its module name.
+        main = sys.modules["__main__"]
+        sys.modules["__main__"] = types.ModuleType("__main__")
+        try:
+            self.process.start()
+        finally:
+            sys.modules["__main__"] = main
         child.close()
 
     def kill(self) -> None:

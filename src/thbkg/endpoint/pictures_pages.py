@@ -17,7 +17,6 @@ from fastapi import FastAPI, Response
 from thbkg.backend.errors import BackendError
 from thbkg.namespaces import BASE
 from thbkg.pictures import PICTURES, Picture, QueryTable, draw_picture, picture_queries
-from thbkg.pictures.canvas import slug
 from thbkg.sparql_guard import inspect_query
 
 __all__ = ["add_picture_routes", "render_page"]
@@ -40,6 +39,8 @@ class _Rendered:
 
 
 def _cell(value: str) -> str:
+    from thbkg.pictures.canvas import slug  # matplotlib, loaded with the first picture drawn
+
     if value.startswith(BASE):
         return f'<a href="/{escape(value[len(BASE):])}" title="{escape(value)}">{escape(slug(value))}</a>'
     if value.startswith(("http://", "https://")):
