@@ -59,10 +59,11 @@ def parse_size(text: str) -> int:
 
 
 def _fingerprint() -> str:
-    """A short hash of the bundled graph's files: a cached graph is rebuilt when they change."""
+    """A short hash of the bundled graph's files and of this generator: a cached graph is rebuilt when
+    either changes."""
     from thbkg.graph import default_paths
 
-    digest = hashlib.sha256()
+    digest = hashlib.sha256(Path(__file__).read_bytes())
     for path in default_paths():
         digest.update(path.name.encode() + b"\0" + path.read_bytes())
     return digest.hexdigest()[:10]
@@ -102,18 +103,23 @@ class _Copier:
         self.shared = shared
         self.copies = copies
         self.rng = rng
+        self.seed = rng.random()
 
     def _iri(self, value: str, k: int) -> str:
         if k == 0 or not value.startswith(ID) or value in self.shared:
             return value
         return f"{value}-s{k}"
 
-    def _node(self, term, k: int, linked: bool = False):
+    def _node(self, term, k: int, linked: str | None = None):
         if isinstance(term, ox.NamedNode):
             if linked and term.value.startswith(ID) and term.value not in self.shared:
                 kind = term.value[len(ID):].split("/", 1)[0]
-                if kind in CROSS_LINKED_KINDS and self.rng.random() < CROSS_LINK_SHARE:
-                    return ox.NamedNode(self._iri(term.value, self.rng.randrange(self.copies)))
+                # Decided by the triple, not drawn per quad: a triple stated by several sources keeps
+                # one object, so a copy stays as conforming as the bundled graph (one funder, one
+                # participant ...).
+                pick = random.Random(f"{self.seed}|{k}|{linked}")
+                if kind in CROSS_LINKED_KINDS and pick.random() < CROSS_LINK_SHARE:
+                    return ox.NamedNode(self._iri(term.value, pick.randrange(self.copies)))
             return ox.NamedNode(self._iri(term.value, k))
         if isinstance(term, ox.BlankNode):
             return ox.BlankNode(f"s{k}x{term.value}")
@@ -126,7 +132,7 @@ class _Copier:
                 obj = ox.Literal(f"{obj.value} [{k}]", language=obj.language) if obj.language \
                     else ox.Literal(f"{obj.value} [{k}]", datatype=obj.datatype)
             else:
-                obj = self._node(obj, k, linked=k > 0)
+                obj = self._node(obj, k, linked=f"{quad.subject} {quad.predicate} {obj}" if k else None)
             graph = quad.graph_name
             if isinstance(graph, ox.NamedNode):
                 graph = ox.NamedNode(self._iri(graph.value, k))

@@ -27,7 +27,8 @@ from rdflib.namespace import RDF, RDFS, SH
 
 from thbkg.backend.reading import to_rdflib
 from thbkg.namespaces import GRAPH, bind_prefixes
-from thbkg.validate import ValidationError, ValidationResult, findings_of, ontology_graph, shapes_graph
+from thbkg.validate import (ValidationError, ValidationResult, findings_of, ontology_graph, shapes_graph,
+                            sparql_constraints_parsed_once)
 
 __all__ = ["BATCH_SIZE", "focus_nodes", "shadow_quad", "validate_store"]
 
@@ -150,9 +151,10 @@ def validate_store(store: ox.Store, shapes: list[Path] | None = None, *, batch_s
         own = {to_rdflib(node) for node in batch}
         data = _neighbourhood(store, batch)
         try:
-            _, batch_report, _ = pyshacl_validate(
-                data_graph=data, shacl_graph=shacl, ont_graph=ontology, inference="none", advanced=True,
-                allow_warnings=True, do_owl_imports=False, meta_shacl=False)
+            with sparql_constraints_parsed_once():
+                _, batch_report, _ = pyshacl_validate(
+                    data_graph=data, shacl_graph=shacl, ont_graph=ontology, inference="none", advanced=True,
+                    allow_warnings=True, do_owl_imports=False, meta_shacl=False)
         except Exception as exc:  # pyshacl reports broken shapes as runtime errors
             raise ValidationError(f"SHACL engine failed: {' '.join(str(exc).split())[:400]}") from None
         for result in list(batch_report.subjects(RDF.type, SH.ValidationResult)):
