@@ -28,7 +28,7 @@ from thbkg.backend.reading import construct
 from thbkg.build.release import Release
 from thbkg.endpoint.cache import ResultCache
 from thbkg.endpoint.downloads import add_download_routes
-from thbkg.endpoint.fastpath import CORS_EXPOSED, CachedAnswers
+from thbkg.endpoint.fastpath import CORS_EXPOSED, PARSED, CachedAnswers
 from thbkg.endpoint.graphview import add_graph_routes
 from thbkg.endpoint.network_reader import NetworkReader
 from thbkg.endpoint.pages import RDF_PAGE_FORMATS, describe, render_html, resource_exists
@@ -94,16 +94,19 @@ class ThbSparqlRouter(SparqlRouter):
         length = request.headers.get("content-length")
         if length and length.isdigit() and int(length) > MAX_BODY:
             return _error(413, f"request body over {MAX_BODY // 1024} KiB")
-        body = await request.body()
-        try:
-            operation = read_request(request.method, request.url.query, request.headers.get("content-type"), body)
-        except ProtocolError as exc:
-            return _error(exc.status, exc.message)
+        operation = request.scope.get(PARSED)  # read by CachedAnswers already, and not in the cache
+        if operation is None:
+            body = await request.body()
+            try:
+                operation = read_request(request.method, request.url.query, request.headers.get("content-type"),
+                                         body)
+            except ProtocolError as exc:
+                return _error(exc.status, exc.message)
         accept = request.headers.get("accept")
         if operation.query is None:
             return self.describe_service(accept)
         key = self.cache_key(operation, accept)
-        cached = self.cache.get(key) if self.cache else None
+        cached = self.cache.get(key) if self.cache and PARSED not in request.scope else None
         if cached is not None:
             return self.respond(request.method, request.headers.get("if-none-match"), *cached)
         try:

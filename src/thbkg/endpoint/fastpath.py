@@ -15,7 +15,10 @@ from typing import Any
 
 from thbkg.endpoint.protocol import MAX_BODY, ProtocolError, read_request
 
-__all__ = ["CORS_EXPOSED", "CachedAnswers"]
+__all__ = ["CORS_EXPOSED", "PARSED", "CachedAnswers"]
+
+#: Where a request this wrapper has read, and found in no cache, is left for /sparql in the ASGI scope.
+PARSED = "thbkg.sparql-request"
 
 #: Response headers browsers may read across origins (CORS ``*``, never with credentials).
 CORS_EXPOSED = ("X-THBKG-Truncated", "Warning")
@@ -76,6 +79,8 @@ class CachedAnswers:
         if operation is not None and operation.query is not None:
             hit = self.router.cache.get(self.router.cache_key(operation, headers.get("accept")))
         if hit is None:
+            if operation is not None:  # read once: /sparql takes it from here and knows the cache missed
+                scope[PARSED] = operation
             await self.app(scope, receive, send)
             return
         response = self.router.respond(scope["method"], headers.get("if-none-match"), *hit)
