@@ -11,7 +11,9 @@ every client gets the same bytes whatever engine sits behind.
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Sequence
+from urllib.parse import urlencode
 
 import httpx
 import pyoxigraph as ox
@@ -26,6 +28,10 @@ __all__ = ["RemoteBackend"]
 #: What is asked of the engine: results every SPARQL 1.1 engine writes, graphs as N-Triples first.
 _RESULTS_ACCEPT = "application/sparql-results+json, application/sparql-results+xml;q=0.8"
 _GRAPH_ACCEPT = "application/n-triples, text/plain;q=0.9, text/turtle;q=0.8, application/rdf+xml;q=0.5"
+_FORM = "application/x-www-form-urlencoded"
+_GRAPH_NAMES = "SELECT DISTINCT ?g WHERE { GRAPH ?g { ?s ?p ?o } }"
+#: How long the list of the engine's graphs is trusted before a graph it lacks makes us ask again.
+_GRAPH_NAMES_TTL = 60.0
 _GRAPH_TYPES = {"text/plain": ox.RdfFormat.N_TRIPLES, "text/ntriples": ox.RdfFormat.N_TRIPLES}
 
 
@@ -43,6 +49,8 @@ class RemoteBackend:
         self._auth = auth
         self._headers = headers or {}
         self._client: httpx.AsyncClient | None = None
+        self._graph_names: set[str] = set()
+        self._graph_names_at = 0.0
 
     async def start(self) -> None:
         limits = httpx.Limits(max_connections=self.max_in_flight, max_keepalive_connections=self.max_in_flight)
@@ -56,6 +64,25 @@ class RemoteBackend:
         if answer.form != "ASK":
             await self.close()
             raise BackendUnavailable(f"{self.url} does not answer ASK as a SPARQL endpoint")
+        await self._fetch_graph_names()
+
+    async def _fetch_graph_names(self) -> None:
+        """The engine's named graphs, the only ones a dataset (FROM, default-graph-uri ...) may name, as
+        on the embedded engine: nothing else is passed on for the engine to fetch or read. (Asked with
+        a pattern in the GRAPH: Virtuoso 7.2 answers ``GRAPH ?g {}`` with no graph at all.)"""
+        answer = await self.query(_GRAPH_NAMES, "application/sparql-results+json")
+        parsed = ox.parse_query_results(answer.body, format=ox.QueryResultsFormat.JSON)
+        self._graph_names = {row["g"].value for row in parsed if isinstance(row["g"], ox.NamedNode)}
+        self._graph_names_at = time.monotonic()
+
+    async def _check_dataset(self, graphs: Sequence[str], kind: str) -> None:
+        unknown = [g for g in graphs if g not in self._graph_names]
+        if unknown and time.monotonic() - self._graph_names_at > _GRAPH_NAMES_TTL:
+            await self._fetch_graph_names()  # a graph published since
+            unknown = [g for g in graphs if g not in self._graph_names]
+        if unknown:
+            raise QueryRefused(f"{kind} <{unknown[0]}> is not a graph of this endpoint: only its own named "
+                               "graphs can be selected (nothing is fetched or read from files)")
 
     async def close(self) -> None:
         if self._client is not None:
@@ -65,7 +92,10 @@ class RemoteBackend:
     async def _send(self, data: list[tuple[str, str]], accept: str) -> tuple[str, bytes]:
         assert self._client is not None, "start() the backend first"
         try:
-            async with self._client.stream("POST", self.url, data=data, headers={"Accept": accept}) as response:
+            # The form is encoded here: httpx 0.28 takes a list of pairs (repeated default-graph-uri)
+            # given as ``data=`` for a synchronous byte stream, which an AsyncClient refuses to send.
+            async with self._client.stream("POST", self.url, content=urlencode(data).encode("ascii"),
+                                           headers={"Accept": accept, "Content-Type": _FORM}) as response:
                 chunks, size = [], 0
                 async for chunk in response.aiter_bytes():
                     size += len(chunk)
@@ -93,6 +123,9 @@ class RemoteBackend:
                     shape: QueryShape | None = None) -> Answer:
         shape = shape or inspect_query(text)
         graph_form = shape.form in ("CONSTRUCT", "DESCRIBE")
+        explicit = bool(default_graphs or named_graphs)  # the protocol's dataset replaces FROM / FROM NAMED
+        await self._check_dataset(default_graphs if explicit else shape.from_graphs, "default graph")
+        await self._check_dataset(named_graphs if explicit else shape.from_named, "named graph")
         data = [("query", text), *(("default-graph-uri", g) for g in default_graphs),
                 *(("named-graph-uri", g) for g in named_graphs)]
         try:
@@ -104,7 +137,8 @@ class RemoteBackend:
         try:
             if graph_form:
                 return self._graph(shape.form, received, body, media_type or "text/turtle")
-            return self._results(received, body, media_type or "application/sparql-results+json", max_rows)
+            return self._results(received, body, media_type or "application/sparql-results+json", max_rows,
+                                 ask=shape.form == "ASK")
         except (SyntaxError, ValueError) as exc:
             raise BackendUnavailable(f"the SPARQL engine at {self.url} sent an answer that does not parse as "
                                      f"{received or 'what it says'}: {' '.join(str(exc).split())[:200]}") from None
@@ -119,11 +153,17 @@ class RemoteBackend:
         return Answer(form, media_type, ox.serialize(triples, format=GRAPH_MEDIA_TYPES[media_type]))
 
     @staticmethod
-    def _results(received: str, body: bytes, media_type: str, max_rows: int | None) -> Answer:
+    def _results(received: str, body: bytes, media_type: str, max_rows: int | None, ask: bool = False) -> Answer:
         fmt = results_format(received)
         if fmt is None:
             raise ValueError(f"a results answer of type {received!r}")
         parsed = ox.parse_query_results(body, format=fmt)
+        if ask and not isinstance(parsed, ox.QueryBoolean):
+            # Virtuoso 7.2 answers ASK as a SELECT of one variable, __ASK_RETVAL, bound to 1 in one
+            # row when true and with no row when false (openlink/virtuoso-opensource#464, #1016).
+            true = any(term.value in ("1", "true") for row in parsed for term in row if term is not None)
+            parsed = ox.parse_query_results(b'{"head": {}, "boolean": %s}' % (b"true" if true else b"false"),
+                                            format=ox.QueryResultsFormat.JSON)
         if isinstance(parsed, ox.QueryBoolean):
             return Answer("ASK", media_type, parsed.serialize(format=RESULT_MEDIA_TYPES[media_type]))
         if max_rows is None:
