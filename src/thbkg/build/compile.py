@@ -108,9 +108,9 @@ def _load_and_dump(store: ox.Store, shadow: ox.Store, sources: Sequence[Source],
 
 def _validate(shadow: ox.Store, shapes: Sequence[Path] | None, folder: Path, progress: Progress | None) -> dict:
     """SHACL verdict of the sources, batch by batch over the shadow store; report graph and text."""
-    result = validate_store(shadow, list(shapes) if shapes else None, progress=progress)
-    (folder / "validation.ttl").write_text(result.to_turtle(), encoding="utf-8")
-    (folder / "validation.txt").write_text(result.to_text(show_warnings=True) + "\n", encoding="utf-8")
+    result = validate_store(shadow, list(shapes) if shapes else None, report_path=folder / "validation.nt",
+                            progress=progress)
+    (folder / "validation.txt").write_text(result.to_text() + "\n", encoding="utf-8")
     return {"conforms": result.conforms, "violations": len(result.violations), "warnings": len(result.warnings)}
 
 

@@ -6,7 +6,7 @@ newest complete one. A version holds::
     manifest.json      written last: the inputs' content hashes, counts, the SHACL verdict, the files
     store/             the Oxigraph store: every named graph, and their merge as the default graph
     dumps/             thbkg.nq, thbkg.trig (named graphs kept), with their sha256 in the manifest
-    validation.ttl     the SHACL report graph; validation.txt, the same for people
+    validation.nt      the SHACL results (N-Triples); validation.txt, the verdict for people
     void.ttl           VoID statistics: triples, subjects, class and property partitions
     queries/           the query catalogue: competency questions (.rq) and their expected rows
     ontology.html      the ontology's documentation (when the sources hold an ontology)
@@ -23,7 +23,7 @@ from pathlib import Path
 __all__ = ["CURRENT", "MANIFEST", "RELEASE_FORMAT", "Release", "ReleaseError"]
 
 #: Bumped whenever a release's layout or content changes meaning: older releases are rebuilt.
-RELEASE_FORMAT = 1
+RELEASE_FORMAT = 2
 MANIFEST = "manifest.json"
 #: The link, in a release folder, to its newest complete version.
 CURRENT = "current"

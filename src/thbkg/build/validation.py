@@ -34,6 +34,8 @@ __all__ = ["BATCH_SIZE", "focus_nodes", "shadow_quad", "validate_store"]
 
 #: Focus nodes validated together: with two hops, some tens of thousands of triples in rdflib.
 BATCH_SIZE = 5_000
+#: The one report node of a report written batch by batch (N-Triples: the label holds in the whole file).
+_REPORT = BNode("thbkgReport")
 #: Graphs whose triples are not data to validate (the published questions are added by the build).
 _NOT_DATA = {ox.NamedNode(str(GRAPH.queries))}
 
@@ -138,15 +140,22 @@ def _neighbourhood(store: ox.Store, batch: Iterable) -> Graph:
 
 
 def validate_store(store: ox.Store, shapes: list[Path] | None = None, *, batch_size: int = BATCH_SIZE,
+                   report_path: Path | None = None,
                    progress: Callable[[str, int, int], None] | None = None) -> ValidationResult:
     """The SHACL verdict of ``store`` (a shadow store written through :func:`shadow_quad`: its named
-    graphs and default graph are the data), batch by batch."""
+    graphs and default graph are the data), batch by batch.
+
+    With ``report_path``, each batch's report is appended there as N-Triples and the result's report
+    graph stays empty, so the memory taken does not grow with the number of results (a large graph
+    has tens of thousands of warnings, each some ten triples).
+    """
     shacl = shapes_graph(shapes)
     ontology = ontology_graph()
     nodes = focus_nodes(store, shacl, ontology)
     report = bind_prefixes(Graph())
     findings = []
     done = 0
+    written = report_path.open("wb") if report_path else None
     for batch in _batches(nodes, batch_size):
         own = {to_rdflib(node) for node in batch}
         data = _neighbourhood(store, batch)
@@ -157,14 +166,22 @@ def validate_store(store: ox.Store, shapes: list[Path] | None = None, *, batch_s
                     allow_warnings=True, do_owl_imports=False, meta_shacl=False)
         except Exception as exc:  # pyshacl reports broken shapes as runtime errors
             raise ValidationError(f"SHACL engine failed: {' '.join(str(exc).split())[:400]}") from None
+        kept = Graph() if written else report
         for result in list(batch_report.subjects(RDF.type, SH.ValidationResult)):
             if batch_report.value(result, SH.focusNode) in own:
-                _copy_result(batch_report, result, report)
+                _copy_result(batch_report, result, kept)
+        if written:
+            kept.add((_REPORT, RDF.type, SH.ValidationReport))
+            written.write(kept.serialize(format="nt", encoding="utf-8"))
         findings += [f for f in findings_of(batch_report, {}) if f.focus in own]
         done += len(batch)
         if progress:
             progress("validating", done, len(nodes))
     conforms = not any(f.severity == "Violation" for f in findings)
+    if written:
+        written.write(f"{_REPORT.n3()} <{SH.conforms}> {Literal(conforms).n3()} .\n".encode())
+        written.close()
+        return ValidationResult(conforms=conforms, findings=findings, report_graph=report)
     verdict = next(iter(report.subjects(RDF.type, SH.ValidationReport)), None)
     if verdict is None:
         verdict = BNode()
@@ -182,8 +199,6 @@ def _copy_result(source: Graph, result, target: Graph) -> None:
             target.add((node, p, o))
             if isinstance(o, BNode):
                 todo.append(o)
-    report = next(iter(target.subjects(RDF.type, SH.ValidationReport)), None)
-    if report is None:
-        report = BNode()
-        target.add((report, RDF.type, SH.ValidationReport))
+    report = next(iter(target.subjects(RDF.type, SH.ValidationReport)), _REPORT)
+    target.add((report, RDF.type, SH.ValidationReport))
     target.add((report, SH.result, result))
