@@ -74,12 +74,17 @@ def test_standard_vocabulary_users_find_our_resources_after_rdfs_inference(loade
     graph = Graph()
     for s, p, o, _ in loaded.dataset.quads((None, None, None, None)):
         graph.add((s, p, o))
+    from rdflib import term
+
+    converters = dict(term._toPythonMapping)
     try:
         owlrl.DeductiveClosure(owlrl.RDFS_Semantics).expand(graph)
     finally:
-        # owlrl swaps rdflib's literal converters for its own (process-wide), under which "--07-30"
-        # is no gMonthDay; later tests parse and validate in this process with rdflib's.
-        owlrl.DatatypeHandling.use_RDFLib_lexical_conversions()
+        # owlrl installs its own literal converters process-wide (gMonthDay among them, under which
+        # "--07-30" is invalid) and its own restore keeps those rdflib has none for; later tests
+        # parse and validate in this process with exactly rdflib's.
+        term._toPythonMapping.clear()
+        term._toPythonMapping.update(converters)
     idn = "https://w3id.org/thbkg/id/"
     expectations = {
         URIRef(SCHEMA + "Organization"): ["organisation/miprof", "organisation/unodc", "organisation/greta"],
