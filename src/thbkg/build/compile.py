@@ -16,6 +16,7 @@ import hashlib
 import itertools
 import json
 import os
+import secrets
 import shutil
 import time
 from collections.abc import Callable, Sequence
@@ -69,7 +70,7 @@ def inputs_digest(sources: Sequence[Source], extras: Sequence[Path]) -> tuple[st
 def _clear_leftovers(out: Path) -> None:
     """Remove the folders of builds into ``out`` that were killed (their process is gone)."""
     for leftover in out.glob(".part-*"):
-        pid = leftover.name.rsplit("-", 1)[-1]
+        pid = leftover.name.split("-")[1]
         if pid.isdigit() and not _alive(int(pid)):
             shutil.rmtree(leftover, ignore_errors=True)
 
@@ -149,7 +150,10 @@ def build_release(sources: Sequence[Path] | None = None, out: Path | None = None
     _check_target(out)
     out.mkdir(parents=True, exist_ok=True)
     _clear_leftovers(out)
-    part = out / f".part-{os.getpid()}"
+    # Unique per build, not only per process: RocksDB keeps a process-wide set of the stores it has
+    # locked, and a store of an earlier build in this process that is not yet freed (a logged
+    # traceback can hold it) would refuse the same path.
+    part = out / f".part-{os.getpid()}-{secrets.token_hex(4)}"
     shutil.rmtree(part, ignore_errors=True)
     part.mkdir()
     started = time.monotonic()
