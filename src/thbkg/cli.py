@@ -14,6 +14,7 @@ import click
 from thbkg.formats import EXPORT_FORMATS as FORMATS
 from thbkg.formats import IMAGE_FORMATS, PICTURES
 from thbkg.limits import LimitExceeded, bounded
+from thbkg.settings import DEFAULTS, Settings
 
 # The libraries are imported by the commands that use them: `thbkg serve` starts in a second, and
 # `thbkg --help` needs none of rdflib, pySHACL, networkx or matplotlib.
@@ -311,22 +312,23 @@ def diagram(view: str, fmt: str, output: Path | None) -> None:
 @click.option("--port", type=click.IntRange(1, 65535), default=8000, show_default=True, help="TCP port to listen on.")
 @click.option("--public-url", default=None, help="The URL users reach the server at (service description, links); "
                                                  "default http://HOST:PORT.")
-@click.option("--timeout", type=click.FloatRange(min=0.1), default=30, show_default=True,
+@click.option("--timeout", type=click.FloatRange(min=0.1), default=DEFAULTS.timeout, show_default=True,
               help="Stop any query running longer than this many seconds.")
-@click.option("--max-rows", type=click.IntRange(min=1), default=100_000, show_default=True,
+@click.option("--max-rows", type=click.IntRange(min=1), default=DEFAULTS.max_rows, show_default=True,
               help="Cut SELECT results after this many rows (the response says so).")
 @click.option("--store", type=click.Path(path_type=Path), default=None,
               help="Serve this release folder (written by `thbkg build SOURCE... --out DIR`) instead of the bundled "
                    "graph, which is built on first use and rebuilt when its sources change.")
 @backend_option
-@click.option("--backend-connections", type=click.IntRange(1, 256), default=8, show_default=True,
+@click.option("--backend-connections", type=click.IntRange(1, 256), default=DEFAULTS.backend_connections,
+              show_default=True,
               help="With --backend: most requests in flight to the engine at once, per web process.")
 @click.option("--processes", type=click.IntRange(1, 64), default=1, show_default=True,
               help="Web processes sharing the port (each answers HTTP on one core, with its own query workers).")
-@click.option("--workers", type=click.IntRange(1, 64), default=2, show_default=True,
+@click.option("--workers", type=click.IntRange(1, 64), default=DEFAULTS.workers, show_default=True,
               help="Query worker processes per web process (each can be stopped at the timeout without "
                    "affecting the others).")
-@click.option("--cache/--no-cache", default=True, show_default=True,
+@click.option("--cache/--no-cache", default=DEFAULTS.cache, show_default=True,
               help="Keep recent answers (the graph is read-only) and answer If-None-Match with 304.")
 @click.option("--access-log/--no-access-log", default=False, show_default=True,
               help="Write a line per request to standard output (costs about a quarter of peak throughput).")
@@ -335,7 +337,6 @@ def serve(host: str, port: int, public_url: str | None, timeout: float, max_rows
           access_log: bool) -> None:
     """Serve the graph: SPARQL endpoint at /sparql, query page at /, linked data at /id/ and /ontology."""
     from thbkg.build.opening import check_backend, open_release
-    from thbkg.endpoint.app import Settings
     from thbkg.endpoint.server import ServeError, check_port, serve as run_server
 
     settings = Settings(public_url=public_url or f"http://{host}:{port}", timeout=timeout, max_rows=max_rows,

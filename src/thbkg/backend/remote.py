@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from urllib.parse import urlencode
 
 import httpx
@@ -39,7 +39,8 @@ class RemoteBackend:
     """``url``: the engine's SPARQL query endpoint (e.g. ``http://127.0.0.1:8890/sparql``)."""
 
     def __init__(self, url: str, *, timeout: float = 30.0, max_in_flight: int = 8, max_bytes: int = 512 * 2**20,
-                 auth: tuple[str, str] | None = None, headers: dict[str, str] | None = None):
+                 auth: tuple[str, str] | None = None, headers: dict[str, str] | None = None,
+                 graph_names: Iterable[str] | None = None):
         self.url = url
         self.description = f"remote SPARQL endpoint {url}"
         self.timeout = timeout
@@ -49,8 +50,9 @@ class RemoteBackend:
         self._auth = auth
         self._headers = headers or {}
         self._client: httpx.AsyncClient | None = None
-        self._graph_names: set[str] = set()
-        self._graph_names_at = 0.0
+        self._graph_names: set[str] = set(graph_names or ())
+        self._graph_names_at = time.monotonic() if graph_names is not None else 0.0
+        self._known_at_start = graph_names is not None
 
     async def start(self) -> None:
         limits = httpx.Limits(max_connections=self.max_in_flight, max_keepalive_connections=self.max_in_flight)
@@ -64,7 +66,8 @@ class RemoteBackend:
         if answer.form != "ASK":
             await self.close()
             raise BackendUnavailable(f"{self.url} does not answer ASK as a SPARQL endpoint")
-        await self._fetch_graph_names()
+        if not self._known_at_start:  # a scan of every graph: slow on a large engine, so given when known
+            await self._fetch_graph_names()
 
     async def _fetch_graph_names(self) -> None:
         """The engine's named graphs, the only ones a dataset (FROM, default-graph-uri ...) may name, as

@@ -165,7 +165,8 @@ def build_release(sources: Sequence[Path] | None = None, out: Path | None = None
         dumps = _load_and_dump(store, shadow, planned, query_graph_nquads(queries, BASE + "sparql"),
                                part / "dumps", progress, log)
         quads = len(store)
-        graphs = sum(1 for _ in store.named_graphs())
+        graph_names = sorted(g.value for g in store.named_graphs() if isinstance(g, ox.NamedNode))
+        graphs = len(graph_names)
         log("validating with the SHACL shapes, batch by batch")
         validation = _validate(shadow, shape_files, part, progress)
         del shadow
@@ -190,6 +191,7 @@ def build_release(sources: Sequence[Path] | None = None, out: Path | None = None
             "seconds": round(time.monotonic() - started, 2),
             "inputs": inputs, "counts": {"quads": quads, "graphs": graphs, "triples": triples},
             "validation": validation, "dumps": dumps, "ontology_page": has_ontology,
+            "graphs": graph_names,
         }
         _write_atomically(part / MANIFEST, json.dumps(manifest, indent=2) + "\n")
         _make_current(part, out, digest)

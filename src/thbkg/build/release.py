@@ -23,7 +23,7 @@ from pathlib import Path
 __all__ = ["CURRENT", "MANIFEST", "RELEASE_FORMAT", "Release", "ReleaseError"]
 
 #: Bumped whenever a release's layout or content changes meaning: older releases are rebuilt.
-RELEASE_FORMAT = 2
+RELEASE_FORMAT = 3
 MANIFEST = "manifest.json"
 #: The link, in a release folder, to its newest complete version.
 CURRENT = "current"
@@ -98,6 +98,11 @@ class Release:
     def dumps(self) -> list[Dump]:
         return [Dump(d["name"], self.path / "dumps" / d["name"], d["media_type"], d["sha256"], d["size"])
                 for d in self.manifest["dumps"]]
+
+    @property
+    def graph_names(self) -> list[str] | None:
+        """The IRIs of the named graphs the release holds (what a remote engine loaded from it holds)."""
+        return self.manifest.get("graphs")
 
     @property
     def void_path(self) -> Path:

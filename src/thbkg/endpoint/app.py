@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import asyncio
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
 from html import escape
 
 from fastapi import FastAPI, Request, Response
@@ -38,28 +37,13 @@ from thbkg.endpoint.ui import STATIC_DIR, render_ui
 from thbkg.formats import GRAPH_MEDIA_TYPES, MEDIA_ALIASES, RESULT_MEDIA_TYPES
 from thbkg.namespaces import BASE, GRAPH, SD, bind_prefixes
 from thbkg.queries import NamedQuery, load_queries
+from thbkg.settings import Settings
 from thbkg.sparql_guard import QueryRefused, inspect_query
 
 __all__ = ["Settings", "ThbSparqlRouter", "create_app", "make_backend"]
 
 _ALIASES = MEDIA_ALIASES
 _SD_FORMATS = {"text/turtle": "turtle", "application/ld+json": "json-ld", "application/rdf+xml": "xml"}
-
-
-@dataclass(frozen=True)
-class Settings:
-    """What `thbkg serve` was asked for."""
-
-    public_url: str = "http://127.0.0.1:8000"
-    timeout: float = 30.0
-    max_rows: int = 100_000
-    workers: int = 2
-    memory_bytes: int | None = 2 * 2**30
-    cache: bool = True
-    #: A remote SPARQL 1.1 query endpoint to answer from, instead of the release's embedded store.
-    backend_url: str | None = None
-    #: Most requests in flight to the remote engine at once (per web process).
-    backend_connections: int = 8
 
 
 def _error(status: int, message: str, headers: dict | None = None) -> Response:
@@ -176,7 +160,8 @@ def make_backend(release: Release, settings: Settings) -> Backend:
     if settings.backend_url:
         from thbkg.backend.remote import RemoteBackend
 
-        return RemoteBackend(settings.backend_url, timeout=settings.timeout, max_in_flight=settings.backend_connections)
+        return RemoteBackend(settings.backend_url, timeout=settings.timeout, max_in_flight=settings.backend_connections,
+                             graph_names=release.graph_names)
     from thbkg.backend.embedded import EmbeddedBackend
 
     return EmbeddedBackend(release.store, base_iri=BASE, workers=settings.workers, timeout=settings.timeout,
