@@ -19,36 +19,35 @@ install: $(STAMP)
 APT_TOOLS := /usr/bin/chromium /usr/bin/chromedriver /usr/bin/dot
 CYTOSCAPE := $(VENV)/node/node_modules/cytoscape/package.json
 
-test-tools:
-	@missing=0; for tool in $(APT_TOOLS); do [ -x $$tool ] || missing=1; done; [ $$missing = 0 ] && exit 0; \
+# $(call apt_install,BINARIES,PACKAGES,FIRST): unless every one of BINARIES is installed, install Debian's
+# PACKAGES with apt-get (through sudo when not root), after the shell commands FIRST (which may use
+# $$sudo); the package lists are updated only when the install needs it.
+define apt_install
+	@missing=0; for tool in $(1); do [ -x $$tool ] || missing=1; done; [ $$missing = 0 ] && exit 0; \
 	if ! command -v apt-get >/dev/null; then \
-	  echo "The tests need Debian's chromium, chromium-driver and graphviz, and apt-get is not" \
-	       "available: install them, then run make test again." >&2; \
+	  echo "The tests need Debian's $(2), and apt-get is not available: install them, then run make test" \
+	       "again." >&2; \
 	  exit 1; \
 	fi; \
 	sudo=$$([ "$$(id -u)" = 0 ] || echo sudo); \
-	$$sudo apt-get update && \
-	$$sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends chromium chromium-driver graphviz
+	$(3) \
+	install="$$sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends $(2)"; \
+	$$install 2>/dev/null || { $$sudo apt-get update && $$install; }
+endef
+
+test-tools:
+	$(call apt_install,$(APT_TOOLS),chromium chromium-driver graphviz,)
 
 # Remote SPARQL engines the tests start in temporary folders (tests/engines.py): Oxigraph's server
 # comes with the test extra (the `oxigraph` wheel); Virtuoso is Debian's. virtuoso-opensource-7-bin
 # holds only the binaries (virtuoso-t, isql-vt): no service and no prompt; the DBA password is
 # preseeded anyway, in case apt ever pulls in virtuoso-opensource-7, whose service we never need.
-# The package lists are updated only when the install needs it (test-tools has usually just done so).
 VIRTUOSO := /usr/bin/virtuoso-t /usr/bin/isql-vt
+VIRTUOSO_PRESEED := printf '%s\n' 'virtuoso-opensource-7 virtuoso-opensource-7/dba-password password dba' \
+	  'virtuoso-opensource-7 virtuoso-opensource-7/dba-password-again password dba' | $$sudo debconf-set-selections &&
 
 engines:
-	@missing=0; for tool in $(VIRTUOSO); do [ -x $$tool ] || missing=1; done; [ $$missing = 0 ] && exit 0; \
-	if ! command -v apt-get >/dev/null; then \
-	  echo "The tests need Debian's virtuoso-opensource-7-bin, and apt-get is not available:" \
-	       "install it, then run make test again." >&2; \
-	  exit 1; \
-	fi; \
-	sudo=$$([ "$$(id -u)" = 0 ] || echo sudo); \
-	printf '%s\n' 'virtuoso-opensource-7 virtuoso-opensource-7/dba-password password dba' \
-	  'virtuoso-opensource-7 virtuoso-opensource-7/dba-password-again password dba' | $$sudo debconf-set-selections && \
-	install="$$sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends virtuoso-opensource-7-bin"; \
-	$$install 2>/dev/null || { $$sudo apt-get update && $$install; }
+	$(call apt_install,$(VIRTUOSO),virtuoso-opensource-7-bin,$(VIRTUOSO_PRESEED))
 
 $(CYTOSCAPE): | $(STAMP)
 	npm install --silent --no-audit --no-fund --prefix $(VENV)/node cytoscape@3.34.4

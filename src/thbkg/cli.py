@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import io
-import os
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
@@ -169,24 +168,6 @@ def build(sources: tuple[Path, ...], out: Path | None, queries_dir: Path | None)
     sys.exit(EXIT_OK if release.conforms else EXIT_INVALID)
 
 
-def _render_answer(answer, fmt: str) -> str:
-    """A backend's answer as the command prints it: a table, CSV or JSON; graphs as Turtle."""
-    import csv
-
-    body = answer.body.decode("utf-8")
-    if answer.form in ("CONSTRUCT", "DESCRIBE") or fmt in ("csv", "json"):
-        return body
-    if answer.form == "ASK":
-        return "true" if '"boolean":true' in body.replace(" ", "") else "false"
-    rows = list(csv.reader(io.StringIO(body)))
-    if not rows:
-        return "(0 row(s))"
-    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
-    lines = ["  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip() for row in rows]
-    lines.insert(1, "  ".join("-" * w for w in widths))
-    return "\n".join(lines) + f"\n({len(rows) - 1} row(s))"
-
-
 _ANSWER_TYPES = {"table": "text/csv", "csv": "text/csv", "json": "application/sparql-results+json"}
 
 
@@ -206,7 +187,7 @@ def query(query: str | None, fmt: str, data: tuple[Path, ...], store: Path | Non
     """Run a SPARQL file, or a bundled query by name (e.g. `cq-01`), against the graph."""
     from thbkg.build.opening import answer_once, open_backend
 
-    from thbkg.queries import find_query, load_queries
+    from thbkg.queries import find_query, load_queries, render_answer
 
     if list_queries:
         for named in load_queries():
@@ -222,7 +203,7 @@ def query(query: str | None, fmt: str, data: tuple[Path, ...], store: Path | Non
 
             form = inspect_query(named.text).form
             media_type = "text/turtle" if form in ("CONSTRUCT", "DESCRIBE") else _ANSWER_TYPES[fmt]
-            output = _render_answer(answer_once(backend, named.text, media_type), fmt)
+            output = render_answer(answer_once(backend, named.text, media_type), fmt)
             click.echo(output, nl=not output.endswith("\n"))
     except _failures() as exc:
         _fail(str(exc))

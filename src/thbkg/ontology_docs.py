@@ -28,8 +28,16 @@ def render_ontology_docs(ontology: Graph, diagrams: Sequence[Path] | None = None
     committed class diagrams of the bundle (drawn by ``make diagram``), so serving needs no Graphviz.
     Missing files are left out.
     """
+    root = logging.getLogger()
+    handlers, level = list(root.handlers), root.level
     from pylode import OntPub
 
+    # Importing pyLODE calls logging.basicConfig(level=DEBUG) (its supermodel profile): every library's
+    # debug lines (asyncio, matplotlib ...) would reach the console. The root logger is put back.
+    for handler in root.handlers[:]:
+        if handler not in handlers:
+            root.removeHandler(handler)
+    root.setLevel(level)
     quiet = logging.getLogger().level
     logging.getLogger().setLevel(max(quiet, logging.WARNING))  # pyLODE logs its progress at INFO
     try:

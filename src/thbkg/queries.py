@@ -18,7 +18,9 @@ __all__ = [
     "NamedQuery",
     "QueryError",
     "find_query",
+    "format_table",
     "load_queries",
+    "render_answer",
     "render_result",
     "result_rows",
     "run_query",
@@ -99,13 +101,25 @@ def result_rows(result: Result) -> list[list[str]]:
     return [row for row in csv.reader(io.StringIO(text))]
 
 
-def _table(rows: list[list[str]]) -> str:
+def format_table(rows: list[list[str]]) -> str:
+    """Rows of strings (header first) as an aligned text table, with the count of rows under it."""
     if not rows:
-        return ""
+        return "(0 row(s))"
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
     lines = ["  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip() for row in rows]
     lines.insert(1, "  ".join("-" * w for w in widths))
-    return "\n".join(lines)
+    return "\n".join(lines) + f"\n({len(rows) - 1} row(s))"
+
+
+def render_answer(answer, fmt: str = "table") -> str:
+    """A backend's :class:`~thbkg.backend.engine.Answer` as a command prints it: ``fmt`` table (from a
+    CSV answer), or the body as it is (CSV, SPARQL JSON; graphs in the format they were asked in)."""
+    body = answer.body.decode("utf-8")
+    if fmt != "table" or answer.form in ("CONSTRUCT", "DESCRIBE"):
+        return body
+    if answer.form == "ASK":
+        return body.strip().lower()  # the CSV of a boolean answer is "true" or "false"
+    return format_table(list(csv.reader(io.StringIO(body))))
 
 
 def render_result(result: Result, fmt: str = "table") -> str:
@@ -119,5 +133,4 @@ def render_result(result: Result, fmt: str = "table") -> str:
         return result.serialize(format="csv").decode("utf-8")
     if fmt == "json":
         return result.serialize(format="json").decode("utf-8")
-    rows = result_rows(result)
-    return _table(rows) + f"\n({len(rows) - 1} row(s))"
+    return format_table(result_rows(result))

@@ -13,7 +13,7 @@ from thbkg.backend import Backend
 from thbkg.backend.engine import Answer
 from thbkg.namespaces import bind_prefixes
 
-__all__ = ["ask", "construct", "graph_of", "quads", "rows_of", "select", "to_rdflib"]
+__all__ = ["QUADS_QUERY", "ask", "construct", "dataset_of", "graph_of", "rows_of", "select", "sparql_iri", "to_rdflib"]
 
 _TSV = "text/tab-separated-values"
 _NT = "application/n-triples"
@@ -81,10 +81,15 @@ async def construct(backend: Backend, text: str) -> Graph:
     return graph_of(await backend.query(text, _NT))
 
 
-async def quads(backend: Backend) -> Dataset:
-    """Every quad of the backend's named graphs in an rdflib Dataset (for writing exports)."""
-    dataset = bind_prefixes(Dataset())
-    for row in await select(backend, QUADS_QUERY):
+def sparql_iri(node: Node | str) -> str:
+    """``<iri>`` to write into a query (a ``>`` in the IRI escaped, so it cannot end the IRI early)."""
+    return "<" + str(node).replace(">", "%3E") + ">"
+
+
+def dataset_of(rows: list[dict[str, Node]]) -> Dataset:
+    """Rows binding ``?s ?p ?o ?g`` as an rdflib Dataset whose default graph is the union of its graphs."""
+    dataset = bind_prefixes(Dataset(default_union=True))
+    for row in rows:
         dataset.graph(row["g"]).add((row["s"], row["p"], row["o"]))
     return dataset
 

@@ -73,14 +73,9 @@ def check_backend(url: str, timeout: float) -> None:
 
 def export_dataset(backend: Backend):
     """Every quad of ``backend``'s named graphs as an rdflib Dataset, for the export writers."""
-    from thbkg.backend.reading import QUADS_QUERY, rows_of
-    from thbkg.namespaces import bind_prefixes
-    from rdflib import Dataset
+    from thbkg.backend.reading import QUADS_QUERY, dataset_of, rows_of
 
-    dataset = bind_prefixes(Dataset(default_union=True))
-    for row in rows_of(answer_once(backend, QUADS_QUERY, "text/tab-separated-values")):
-        dataset.graph(row["g"]).add((row["s"], row["p"], row["o"]))
-    return dataset
+    return dataset_of(rows_of(answer_once(backend, QUADS_QUERY, "text/tab-separated-values")))
 
 
 def picture_tables(backend: Backend, name: str) -> list:

@@ -12,7 +12,7 @@ from rdflib import Dataset, Graph, URIRef
 from rdflib.namespace import DCTERMS, FOAF, RDF, RDFS, SKOS
 
 from thbkg.backend import Backend
-from thbkg.backend.reading import construct, select
+from thbkg.backend.reading import QUADS_QUERY, construct, dataset_of, select, sparql_iri
 from thbkg.export.network import build_network, curie
 from thbkg.export.writers import cytoscape_elements
 from thbkg.namespaces import GRAPH, PREFIXES, SCHEMA, bind_prefixes
@@ -57,10 +57,6 @@ def _word_pattern(word: str) -> str:
     return "".join(parts).replace("\\", "\\\\").replace('"', '\\"')
 
 
-def _iri(node) -> str:
-    return "<" + str(node).replace(">", "%3E") + ">"
-
-
 def _expand(node_id: str) -> str | None:
     """The IRI of a node id that is a prefixed name (``body:miprof``), else None."""
     prefix, _, local = node_id.partition(":")
@@ -93,22 +89,19 @@ CONSTRUCT {{ ?s ?p ?o }} WHERE {{ GRAPH <{GRAPH.ontology}> {{ ?s ?p ?o
     async def _network(self, selection: str) -> nx.MultiDiGraph:
         """The network of every quad whose subject ``selection`` (a SELECT of ``?s``) picks."""
         rows = await select(self.backend, f"SELECT ?s ?p ?o ?g WHERE {{ {{ {selection} }} GRAPH ?g {{ ?s ?p ?o }} }}")
-        dataset = bind_prefixes(Dataset())
-        for row in rows:
-            dataset.graph(row["g"]).add((row["s"], row["p"], row["o"]))
-        return build_network(dataset, context=await self.schema())
+        return build_network(dataset_of(rows), context=await self.schema())
 
     async def resolve(self, iri: str | None, node_id: str | None) -> str | None:
         """The IRI of a resource given by IRI or node id, if the graph describes it."""
         target = iri or (_expand(node_id) if node_id else None)
         if not target or any(c in target for c in '<>" {}|\\^`'):
             return None
-        rows = await select(self.backend, f"SELECT ?p WHERE {{ {_iri(target)} ?p ?o }} LIMIT 1")
+        rows = await select(self.backend, f"SELECT ?p WHERE {{ {sparql_iri(target)} ?p ?o }} LIMIT 1")
         return target if rows else None
 
     async def neighbourhood(self, iri: str) -> dict:
         """The resource, what it links to and what links to it, and every edge among them."""
-        node = _iri(iri)
+        node = sparql_iri(iri)
         network = await self._network(f"SELECT DISTINCT ?s WHERE {{ {{ BIND({node} AS ?s) }} UNION "
                                       f"{{ {node} ?q ?s FILTER(!isLiteral(?s)) }} UNION {{ ?s ?q {node} }} }}")
         centre = next(n for n, data in network.nodes(data=True) if data.get("iri") == iri)
@@ -120,14 +113,10 @@ CONSTRUCT {{ ?s ?p ?o }} WHERE {{ GRAPH <{GRAPH.ontology}> {{ ?s ?p ?o
             if self.quads is not None and self.quads > MAX_WHOLE_QUADS:
                 raise TooLarge(f"the graph holds {self.quads:,} quads; the view draws at most {MAX_WHOLE_QUADS:,} "
                                "at once: search for a resource and expand its neighbourhood")
-            rows = await select(self.backend, "SELECT ?s ?p ?o ?g WHERE { GRAPH ?g { ?s ?p ?o } }",
-                                max_rows=MAX_WHOLE_QUADS + 1)
+            rows = await select(self.backend, QUADS_QUERY, max_rows=MAX_WHOLE_QUADS + 1)
             if len(rows) > MAX_WHOLE_QUADS:
                 raise TooLarge(f"the graph holds over {MAX_WHOLE_QUADS:,} quads: search for a resource instead")
-            dataset = bind_prefixes(Dataset())
-            for row in rows:
-                dataset.graph(row["g"]).add((row["s"], row["p"], row["o"]))
-            self._whole_network = build_network(dataset)
+            self._whole_network = build_network(dataset_of(rows))
         return self._whole_network
 
     async def whole(self) -> bytes:
@@ -147,7 +136,7 @@ CONSTRUCT {{ ?s ?p ?o }} WHERE {{ GRAPH <{GRAPH.ontology}> {{ ?s ?p ?o
         if exact is None and ":" in text.strip():
             exact = await self.resolve(None, text.strip())
         filters = " && ".join(f'REGEX(STR(?name), "{_word_pattern(word)}", "i")' for word in words)
-        properties = " ".join(_iri(p) for p in SEARCH_PROPERTIES)
+        properties = " ".join(sparql_iri(p) for p in SEARCH_PROPERTIES)
         rows = await select(self.backend, f"SELECT ?s ?name WHERE {{ VALUES ?p {{ {properties} }} ?s ?p ?name "
                                           f"FILTER(isLiteral(?name) && {filters}) }} LIMIT {SEARCH_CANDIDATES}")
         best: dict = {}
@@ -167,7 +156,7 @@ CONSTRUCT {{ ?s ?p ?o }} WHERE {{ GRAPH <{GRAPH.ontology}> {{ ?s ?p ?o
         """What a search result shows of each resource: id, IRI, labels, class, degree."""
         if not iris:
             return []
-        values = " ".join(_iri(i) for i in iris)
+        values = " ".join(sparql_iri(i) for i in iris)
         described = await construct(self.backend, f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ VALUES ?s {{ {values} }} ?s ?p ?o }}")
         network = build_network(described, context=await self.schema())
         degrees = {row["s"]: int(row["degree"]) for row in await select(self.backend, f"""
@@ -184,9 +173,9 @@ SELECT ?s (COUNT(*) AS ?degree) WHERE {{ VALUES ?s {{ {values} }}
 
     async def context_for(self, graph: Graph) -> Dataset:
         """Labels and types of the resources in ``graph`` (a CONSTRUCT answer), and the schema."""
-        iris = sorted({_iri(t) for triple in graph for t in triple if isinstance(t, URIRef)})
+        iris = sorted({sparql_iri(t) for triple in graph for t in triple if isinstance(t, URIRef)})
         context = bind_prefixes(Dataset())
-        names = " ".join(_iri(p) for p in (*SEARCH_PROPERTIES, RDF.type))
+        names = " ".join(sparql_iri(p) for p in (*SEARCH_PROPERTIES, RDF.type))
         for start in range(0, len(iris), 500):
             chunk = " ".join(iris[start:start + 500])
             for row in await select(self.backend, f"SELECT ?s ?p ?o WHERE {{ VALUES ?s {{ {chunk} }} "

@@ -11,7 +11,7 @@ from rdflib.namespace import RDF, RDFS
 from rdflib.term import Node
 
 from thbkg.backend import Backend
-from thbkg.backend.reading import ask, construct, select
+from thbkg.backend.reading import ask, construct, select, sparql_iri
 from thbkg.formats import PAGE_MEDIA_TYPES
 from thbkg.namespaces import BASE, GRAPH, THB, bind_prefixes
 
@@ -25,20 +25,16 @@ _SPECIAL_GRAPHS = {GRAPH.ontology, GRAPH.vocabularies, GRAPH.sources}
 _NAMESPACES = bind_prefixes(Graph()).namespace_manager
 
 
-def _iri(node: URIRef) -> str:
-    return "<" + str(node).replace(">", "%3E") + ">"
-
-
 async def resource_exists(backend: Backend, iri: URIRef) -> bool:
     """Whether the graph says anything about ``iri`` (as a subject)."""
-    return await ask(backend, f"ASK {{ {_iri(iri)} ?p ?o }}")
+    return await ask(backend, f"ASK {{ {sparql_iri(iri)} ?p ?o }}")
 
 
 async def describe(backend: Backend, iri: URIRef) -> Graph | None:
     """Every triple about ``iri`` (as subject) and pointing to it; None if the graph does not describe it."""
     if not await resource_exists(backend, iri):
         return None
-    node = _iri(iri)
+    node = sparql_iri(iri)
     graph = await construct(backend, f"CONSTRUCT {{ {node} ?p ?o . ?s ?q {node} }} "
                                      f"WHERE {{ {{ {node} ?p ?o }} UNION {{ ?s ?q {node} }} }}")
     return bind_prefixes(graph)
@@ -54,7 +50,7 @@ class _Labels:
 
     @classmethod
     async def of(cls, backend: Backend, terms: set[Node]) -> "_Labels":
-        iris = sorted(_iri(term) for term in terms if isinstance(term, URIRef))
+        iris = sorted(sparql_iri(term) for term in terms if isinstance(term, URIRef))
         if not iris:
             return cls([])
         rows = await select(backend, f"PREFIX rdfs: <{RDFS}> SELECT ?x ?label WHERE {{ VALUES ?x {{ {' '.join(iris)} }} "
@@ -83,7 +79,7 @@ class _Labels:
 async def render_html(backend: Backend, iri: URIRef) -> str:
     """A readable page: labels (en, fr), types, every property with links and the sources stating it,
     incoming links, and the claims about this resource with their status."""
-    node = _iri(iri)
+    node = sparql_iri(iri)
     outgoing = await select(backend, f"SELECT ?p ?o ?g WHERE {{ {node} ?p ?o OPTIONAL {{ GRAPH ?g {{ {node} ?p ?o }} }} }}")
     incoming = await select(backend, f"SELECT DISTINCT ?s ?p WHERE {{ ?s ?p {node} }}")
     claims = await select(backend, f"PREFIX thb: <{THB}> SELECT ?claim ?status ?text WHERE {{ ?claim thb:about {node} "
