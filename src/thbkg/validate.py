@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -17,6 +15,7 @@ from rdflib.term import Node
 
 from thbkg.graph import LoadedDataset, LoadError, bundle_dir, load_dataset
 from thbkg.namespaces import bind_prefixes
+from thbkg.pyshacl_tuning import pyshacl_tuned
 
 __all__ = [
     "Finding",
@@ -26,7 +25,6 @@ __all__ = [
     "ontology_graph",
     "shapes_graph",
     "shapes_paths",
-    "sparql_constraints_parsed_once",
     "validate_dataset",
 ]
 
@@ -135,35 +133,6 @@ class ValidationResult:
         return self.report_graph.serialize(format="turtle")
 
 
-@contextmanager
-def sparql_constraints_parsed_once() -> Iterator[None]:
-    """Inside the block, rdflib parses each SPARQL text once, not once per evaluation.
-
-    pySHACL hands rdflib the text of a SPARQL-based constraint for every focus node it checks, and
-    rdflib parses the text each time (pyparsing: some 60 ms a query, three quarters of the whole
-    validation time here). The translated query is kept by text, base and namespaces and evaluated
-    again with each focus node's bindings, as rdflib's own prepared queries are.
-    """
-    from rdflib.plugins.sparql import processor
-
-    original = processor.SPARQLProcessor.query
-    prepared: dict[tuple, object] = {}
-
-    def query(self, strOrQuery, initBindings=None, initNs=None, base=None, DEBUG=False):  # noqa: N803
-        if isinstance(strOrQuery, str):
-            key = (strOrQuery, base, tuple(sorted((k, str(v)) for k, v in (initNs or {}).items())))
-            if key not in prepared:
-                prepared[key] = processor.translateQuery(processor.parseQuery(strOrQuery), base, initNs)
-            strOrQuery = prepared[key]
-        return original(self, strOrQuery, initBindings, initNs, base, DEBUG)
-
-    processor.SPARQLProcessor.query = query
-    try:
-        yield
-    finally:
-        processor.SPARQLProcessor.query = original
-
-
 def shapes_paths(root: Path | None = None) -> list[Path]:
     """The bundled shape files: violations, then warnings."""
     ontology = (root or bundle_dir()) / "ontology"
@@ -221,7 +190,7 @@ def validate_dataset(loaded: LoadedDataset, shapes: list[Path] | None = None,
         raise ValidationError(f"cannot load shapes or ontology: {exc}") from None
     data = loaded.union_graph()
     try:
-        with sparql_constraints_parsed_once():
+        with pyshacl_tuned():
             conforms, report, _text = pyshacl_validate(
                 data_graph=data,
                 shacl_graph=shacl,

@@ -107,10 +107,11 @@ def _load_and_dump(store: ox.Store, shadow: ox.Store, sources: Sequence[Source],
     return dumps
 
 
-def _validate(shadow: ox.Store, shapes: Sequence[Path] | None, folder: Path, progress: Progress | None) -> dict:
-    """SHACL verdict of the sources, batch by batch over the shadow store; report graph and text."""
+def _validate(shadow: Path, shapes: Sequence[Path] | None, folder: Path, progress: Progress | None) -> dict:
+    """SHACL verdict of the sources, batch by batch over the shadow store (a closed store on disk, read
+    by one validation process per core); report graph and text."""
     result = validate_store(shadow, list(shapes) if shapes else None, report_path=folder / "validation.nt",
-                            progress=progress)
+                            processes=len(os.sched_getaffinity(0)), progress=progress)
     (folder / "validation.txt").write_text(result.to_text() + "\n", encoding="utf-8")
     return {"conforms": result.conforms, "violations": len(result.violations), "warnings": len(result.warnings)}
 
@@ -167,9 +168,10 @@ def build_release(sources: Sequence[Path] | None = None, out: Path | None = None
         quads = len(store)
         graph_names = sorted(g.value for g in store.named_graphs() if isinstance(g, ox.NamedNode))
         graphs = len(graph_names)
+        shadow.flush()
+        del shadow  # closed: the validation processes open it read-only
         log("validating with the SHACL shapes, batch by batch")
-        validation = _validate(shadow, shape_files, part, progress)
-        del shadow
+        validation = _validate(part / ".validation-store", shape_files, part, progress)
         shutil.rmtree(part / ".validation-store")
         log("merging the named graphs into the default graph")
         merge_into_default_graph(store)

@@ -27,8 +27,8 @@ from rdflib.namespace import RDF, RDFS, SH
 
 from thbkg.backend.reading import to_rdflib
 from thbkg.namespaces import GRAPH, bind_prefixes
-from thbkg.validate import (ValidationError, ValidationResult, findings_of, ontology_graph, shapes_graph,
-                            sparql_constraints_parsed_once)
+from thbkg.pyshacl_tuning import pyshacl_tuned
+from thbkg.validate import ValidationError, ValidationResult, findings_of, ontology_graph, shapes_graph
 
 __all__ = ["BATCH_SIZE", "focus_nodes", "shadow_quad", "validate_store"]
 
@@ -139,48 +139,103 @@ def _neighbourhood(store: ox.Store, batch: Iterable) -> Graph:
     return graph
 
 
-def validate_store(store: ox.Store, shapes: list[Path] | None = None, *, batch_size: int = BATCH_SIZE,
-                   report_path: Path | None = None,
+def _validate_batch(store: ox.Store, batch: list, shacl: Graph, ontology: Graph) -> tuple[Graph, list]:
+    """pySHACL on one batch's neighbourhood: the report results and findings of the batch's own nodes."""
+    own = {to_rdflib(node) for node in batch}
+    data = _neighbourhood(store, batch)
+    try:
+        with pyshacl_tuned():  # inplace: the neighbourhood is ours to mix the ontology into, not copied
+            _, batch_report, _ = pyshacl_validate(
+                data_graph=data, shacl_graph=shacl, ont_graph=ontology, inference="none", advanced=True,
+                inplace=True, allow_warnings=True, do_owl_imports=False, meta_shacl=False)
+    except Exception as exc:  # pyshacl reports broken shapes as runtime errors
+        raise ValidationError(f"SHACL engine failed: {' '.join(str(exc).split())[:400]}") from None
+    kept = Graph()
+    for result in list(batch_report.subjects(RDF.type, SH.ValidationResult)):
+        if batch_report.value(result, SH.focusNode) in own:
+            _copy_result(batch_report, result, kept)
+    kept.add((_REPORT, RDF.type, SH.ValidationReport))
+    return kept, [f for f in findings_of(batch_report, {}) if f.focus in own]
+
+
+#: What a validation process holds: its read-only view of the shadow store, the shapes and ontology.
+_WORKER: dict = {}
+
+
+def _start_worker(store_path: str, shapes: list[Path] | None) -> None:
+    _WORKER.update(store=ox.Store.read_only(store_path), shacl=shapes_graph(shapes), ontology=ontology_graph())
+
+
+def _batch_in_worker(batch: list) -> tuple[bytes, list]:
+    kept, findings = _validate_batch(_WORKER["store"], batch, _WORKER["shacl"], _WORKER["ontology"])
+    return kept.serialize(format="nt", encoding="utf-8"), findings
+
+
+def _batch_results(store: ox.Store | Path, nodes: list, shapes: list[Path] | None, batch_size: int,
+                   processes: int) -> Iterator[tuple[int, Graph | bytes, list]]:
+    """(nodes done, report of the batch, findings) for each batch in order: in this process, or, for a
+    store on disk with more than one batch, in ``processes`` processes each reading it read-only."""
+    batches = list(_batches(nodes, batch_size))
+    if isinstance(store, ox.Store) or processes < 2 or len(batches) < 2:
+        opened = store if isinstance(store, ox.Store) else ox.Store.read_only(str(store))
+        shacl, ontology = shapes_graph(shapes), ontology_graph()
+        for batch in batches:
+            yield (len(batch), *_validate_batch(opened, batch, shacl, ontology))
+        return
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    with ProcessPoolExecutor(min(processes, len(batches)), mp_context=multiprocessing.get_context("spawn"),
+                             initializer=_start_worker, initargs=(str(store), shapes)) as pool:
+        try:
+            for batch, (report, findings) in zip(batches, pool.map(_batch_in_worker, batches)):
+                yield len(batch), report, findings
+        except BaseException:
+            pool.shutdown(wait=False, cancel_futures=True)
+            raise
+
+
+def validate_store(store: ox.Store | Path, shapes: list[Path] | None = None, *, batch_size: int = BATCH_SIZE,
+                   report_path: Path | None = None, processes: int = 1,
                    progress: Callable[[str, int, int], None] | None = None) -> ValidationResult:
     """The SHACL verdict of ``store`` (a shadow store written through :func:`shadow_quad`: its named
     graphs and default graph are the data), batch by batch.
+
+    ``store`` is a store, or the folder of one on disk (closed by its writer): then the batches are
+    validated by ``processes`` processes side by side, each opening it read-only. The report is the
+    same either way, its results in batch order.
 
     With ``report_path``, each batch's report is appended there as N-Triples and the result's report
     graph stays empty, so the memory taken does not grow with the number of results (a large graph
     has tens of thousands of warnings, each some ten triples).
     """
     shacl = shapes_graph(shapes)
-    ontology = ontology_graph()
-    nodes = focus_nodes(store, shacl, ontology)
+    opened = store if isinstance(store, ox.Store) else ox.Store.read_only(str(store))
+    nodes = focus_nodes(opened, shacl, ontology_graph())
+    del opened
     report = bind_prefixes(Graph())
     findings = []
     done = 0
     written = report_path.open("wb") if report_path else None
-    for batch in _batches(nodes, batch_size):
-        own = {to_rdflib(node) for node in batch}
-        data = _neighbourhood(store, batch)
-        try:
-            with sparql_constraints_parsed_once():
-                _, batch_report, _ = pyshacl_validate(
-                    data_graph=data, shacl_graph=shacl, ont_graph=ontology, inference="none", advanced=True,
-                    allow_warnings=True, do_owl_imports=False, meta_shacl=False)
-        except Exception as exc:  # pyshacl reports broken shapes as runtime errors
-            raise ValidationError(f"SHACL engine failed: {' '.join(str(exc).split())[:400]}") from None
-        kept = Graph() if written else report
-        for result in list(batch_report.subjects(RDF.type, SH.ValidationResult)):
-            if batch_report.value(result, SH.focusNode) in own:
-                _copy_result(batch_report, result, kept)
+    try:
+        for count, kept, batch_findings in _batch_results(store, nodes, shapes, batch_size, processes):
+            if written:
+                written.write(kept if isinstance(kept, bytes) else kept.serialize(format="nt", encoding="utf-8"))
+            elif isinstance(kept, bytes):
+                report.parse(data=kept, format="nt")
+            else:
+                report += kept
+            findings += batch_findings
+            done += count
+            if progress:
+                progress("validating", done, len(nodes))
+    finally:
         if written:
-            kept.add((_REPORT, RDF.type, SH.ValidationReport))
-            written.write(kept.serialize(format="nt", encoding="utf-8"))
-        findings += [f for f in findings_of(batch_report, {}) if f.focus in own]
-        done += len(batch)
-        if progress:
-            progress("validating", done, len(nodes))
+            written.close()
     conforms = not any(f.severity == "Violation" for f in findings)
     if written:
-        written.write(f"{_REPORT.n3()} <{SH.conforms}> {Literal(conforms).n3()} .\n".encode())
-        written.close()
+        with report_path.open("ab") as handle:
+            handle.write(f"{_REPORT.n3()} <{SH.conforms}> {Literal(conforms).n3()} .\n".encode())
         return ValidationResult(conforms=conforms, findings=findings, report_graph=report)
     verdict = next(iter(report.subjects(RDF.type, SH.ValidationReport)), None)
     if verdict is None:
