@@ -10,9 +10,10 @@ a focus node's own triples, at the values they point to (``sh:class``, ``sh:node
 shapes) and, through SPARQL constraints, at ``$this``'s own properties. So the focus nodes of every
 shape's targets are read from the store, cut into batches, and each batch is validated with every
 triple of its focus nodes and of the nodes they point to (two hops), the ontology mixed in as in
-:func:`thbkg.validate.validate_dataset`. Results are kept for the batch's own focus nodes only (a
-node reached in two hops is validated in its own batch, with all of its triples). A test checks that
-this gives the whole-graph report exactly, on the bundled graph and on every invalid fixture.
+:func:`thbkg.validate.validate_dataset`. The shapes validate the batch's own focus nodes only (a
+node reached in two hops is validated in its own batch, with all of its triples), and the batches are
+shared among one process per core. A test checks that this gives the whole-graph report exactly, on
+the bundled graph and on every invalid fixture.
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from rdflib.namespace import RDF, RDFS, SH
 
 from thbkg.backend.reading import to_rdflib
 from thbkg.namespaces import GRAPH, bind_prefixes
-from thbkg.pyshacl_tuning import pyshacl_tuned
+from thbkg.pyshacl_tuning import focus_nodes_only, pyshacl_tuned
 from thbkg.validate import ValidationError, ValidationResult, findings_of, ontology_graph, shapes_graph
 
 __all__ = ["BATCH_SIZE", "focus_nodes", "shadow_quad", "validate_store"]
@@ -144,7 +145,8 @@ def _validate_batch(store: ox.Store, batch: list, shacl: Graph, ontology: Graph)
     own = {to_rdflib(node) for node in batch}
     data = _neighbourhood(store, batch)
     try:
-        with pyshacl_tuned():  # inplace: the neighbourhood is ours to mix the ontology into, not copied
+        # inplace: the neighbourhood is ours to mix the ontology into, not copied
+        with pyshacl_tuned(), focus_nodes_only(own):
             _, batch_report, _ = pyshacl_validate(
                 data_graph=data, shacl_graph=shacl, ont_graph=ontology, inference="none", advanced=True,
                 inplace=True, allow_warnings=True, do_owl_imports=False, meta_shacl=False)
