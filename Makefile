@@ -14,16 +14,18 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
-# Tools the tests drive for real: Debian's chromium (never a downloaded browser) and Graphviz from
-# apt, and the npm package cytoscape (pinned) that checks our Cytoscape.js export loads.
-APT_TOOLS := /usr/bin/chromium /usr/bin/chromedriver /usr/bin/dot
+# Tools the tests drive for real: Debian's chromium (never a downloaded browser), Graphviz, and
+# Apache Jena's command-line SPARQL client (rsparql, on Java's own HTTP client) from apt, and the
+# npm package cytoscape (pinned) that checks our Cytoscape.js export loads.
+JENA_CMDS := /usr/share/java/jena-cmds.jar
+APT_TOOLS := /usr/bin/chromium /usr/bin/chromedriver /usr/bin/dot /usr/bin/java $(JENA_CMDS)
 CYTOSCAPE := $(VENV)/node/node_modules/cytoscape/package.json
 
-# $(call apt_install,BINARIES,PACKAGES,FIRST): unless every one of BINARIES is installed, install Debian's
+# $(call apt_install,FILES,PACKAGES,FIRST): unless every one of FILES (programs, jars) is there, install Debian's
 # PACKAGES with apt-get (through sudo when not root), after the shell commands FIRST (which may use
 # $$sudo); the package lists are updated only when the install needs it.
 define apt_install
-	@missing=0; for tool in $(1); do [ -x $$tool ] || missing=1; done; [ $$missing = 0 ] && exit 0; \
+	@missing=0; for tool in $(1); do [ -e $$tool ] || missing=1; done; [ $$missing = 0 ] && exit 0; \
 	if ! command -v apt-get >/dev/null; then \
 	  echo "The tests need Debian's $(2), and apt-get is not available: install them, then run make test" \
 	       "again." >&2; \
@@ -36,7 +38,7 @@ define apt_install
 endef
 
 test-tools:
-	$(call apt_install,$(APT_TOOLS),chromium chromium-driver graphviz,)
+	$(call apt_install,$(APT_TOOLS),chromium chromium-driver graphviz default-jre-headless libapache-jena-java,)
 
 # Remote SPARQL engines the tests start in temporary folders (tests/engines.py): Oxigraph's server
 # comes with the test extra (the `oxigraph` wheel); Virtuoso is Debian's. virtuoso-opensource-7-bin
@@ -86,5 +88,5 @@ $(BENCH_STAMP): $(STAMP)
 	touch $(BENCH_STAMP)
 
 bench: $(BENCH_STAMP)
-	@command -v wrk >/dev/null || { echo "wrk is missing: apt-get install -y wrk"; exit 1; }
+	$(call apt_install,/usr/bin/wrk,wrk,)
 	$(BIN)/python benchmarks/run.py $(BENCH_ARGS)
