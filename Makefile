@@ -14,11 +14,11 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
-# Tools the tests drive for real: Debian's chromium (never a downloaded browser), Graphviz, and
-# Apache Jena's command-line SPARQL client (rsparql, on Java's own HTTP client) from apt, and the
-# npm package cytoscape (pinned) that checks our Cytoscape.js export loads.
-JENA_CMDS := /usr/share/java/jena-cmds.jar
-APT_TOOLS := /usr/bin/chromium /usr/bin/chromedriver /usr/bin/dot /usr/bin/java $(JENA_CMDS)
+# Tools the tests drive for real: Debian's chromium (never a downloaded browser), Graphviz, and a
+# JDK (a SPARQL client on Java's own HTTP client, the one Apache Jena and JVM tools use, run from
+# its source in tests/java/) from apt, and the npm package cytoscape (pinned) that checks our
+# Cytoscape.js export loads.
+APT_TOOLS := /usr/bin/chromium /usr/bin/chromedriver /usr/bin/dot /usr/bin/java /usr/bin/javac
 CYTOSCAPE := $(VENV)/node/node_modules/cytoscape/package.json
 
 # $(call apt_install,FILES,PACKAGES,FIRST): unless every one of FILES (programs, jars) is there, install Debian's
@@ -38,7 +38,7 @@ define apt_install
 endef
 
 test-tools:
-	$(call apt_install,$(APT_TOOLS),chromium chromium-driver graphviz default-jre-headless libapache-jena-java,)
+	$(call apt_install,$(APT_TOOLS),chromium chromium-driver graphviz default-jdk-headless,)
 
 # Remote SPARQL engines the tests start in temporary folders (tests/engines.py): Oxigraph's server
 # comes with the test extra (the `oxigraph` wheel); Virtuoso is Debian's. virtuoso-opensource-7-bin

@@ -67,5 +67,6 @@ def severe_console_errors(driver) -> list[str]:
 
 
 def ours(url: str, server_url: str) -> bool:
-    """A request to our server, or one the browser answers itself (chrome:// pages, data: URLs)."""
-    return url.startswith((server_url + "/", "data:", "blob:", "chrome:"))
+    """A request to our server, or one the browser answers itself (chrome:// and chrome-untrusted://
+    pages such as chromium 150's new-tab page, data: URLs): none of those leaves the machine."""
+    return url.startswith((server_url + "/", "data:", "blob:", "chrome:", "chrome-untrusted:"))

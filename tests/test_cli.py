@@ -99,4 +99,5 @@ def test_query_syntax_error_exits_2(runner, tmp_path):
     bad = tmp_path / "bad.rq"
     bad.write_text("SELECT ?x WHERE { ?x ?y }")
     result = runner.invoke(main, ["query", str(bad)])
-    assert result.exit_code == 2 and "SPARQL syntax error" in result.output and "1:26" in result.output
+    assert result.exit_code == 2 and "SPARQL syntax error at line 1, column 26" in result.output
+    assert "[_]" not in result.output

@@ -162,7 +162,14 @@ def test_malformed_requests_get_a_short_4xx(client, request_kwargs, status):
 
 def test_syntax_error_says_where(client):
     response = client.get("/sparql", params={"query": "SELECT * WHERE { ?s ?p }"})
-    assert response.status_code == 400 and "1:" in response.text
+    assert response.status_code == 400 and "at line 1, column 25" in response.text
+    undeclared = client.get("/sparql", params={"query": "SELECT * WHERE {\n  ?s thb:label ?o }"})
+    assert undeclared.status_code == 400 and "line 2" in undeclared.text
+    assert "unknown prefix 'thb:'" in undeclared.text and "PREFIX thb: <https://w3id.org/thbkg/ontology#>" in undeclared.text
+    assert "\\u{" not in undeclared.text and len(undeclared.text) < 300
+    misspelt = client.get("/sparql", params={"query": "SELCT * WHERE { ?s ?p ?o }"})
+    assert misspelt.status_code == 400 and "starts with SELECT, ASK, CONSTRUCT or DESCRIBE" in misspelt.text
+    assert "'SELCT'" in misspelt.text
 
 
 def test_non_utf8_charset_is_refused_as_the_protocol_requires(client):

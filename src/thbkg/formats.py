@@ -17,11 +17,13 @@ __all__ = [
     "IMAGE_FORMATS",
     "MEDIA_ALIASES",
     "PAGE_MEDIA_TYPES",
+    "FORMAT_NAMES",
     "PICTURES",
     "RESULT_MEDIA_TYPES",
     "UnknownFormat",
     "extension_of",
     "media_type_of_extension",
+    "named_format",
     "oxigraph_format",
     "rdf_format_of_path",
     "rdflib_format_of_path",
@@ -53,6 +55,19 @@ MEDIA_ALIASES = {
     "application/json": "application/sparql-results+json", "application/xml": "application/sparql-results+xml",
     "text/xml": "application/sparql-results+xml", "application/x-turtle": "text/turtle",
     "application/json-ld": "application/ld+json", "text/plain": "application/n-triples",
+}
+
+#: The ``format`` (or ``output``) request parameter Virtuoso and Fuseki users pass, for each kind of
+#: answer: a short name for one of the media types above (a media type itself is taken as well).
+FORMAT_NAMES: dict[str, dict[str, str]] = {
+    "results": {"json": "application/sparql-results+json", "srj": "application/sparql-results+json",
+                "xml": "application/sparql-results+xml", "srx": "application/sparql-results+xml",
+                "csv": "text/csv", "tsv": "text/tab-separated-values"},
+    "graph": {"turtle": "text/turtle", "ttl": "text/turtle", "nt": "application/n-triples",
+              "ntriples": "application/n-triples", "n-triples": "application/n-triples",
+              "json": "application/ld+json", "jsonld": "application/ld+json", "json-ld": "application/ld+json",
+              "xml": "application/rdf+xml", "rdf": "application/rdf+xml", "rdfxml": "application/rdf+xml",
+              "nq": "application/n-quads", "nquads": "application/n-quads", "trig": "application/trig"},
 }
 
 #: The names ``thbkg export --format`` takes: RDF dumps, then networks (the writers' registries in
@@ -98,3 +113,13 @@ def extension_of(media_type: str) -> str:
 def media_type_of_extension(extension: str) -> str | None:
     """``text/turtle`` for ``.ttl``: the page format a suffix selects, or None."""
     return next((media for media, ext in PAGE_MEDIA_TYPES.items() if ext == extension), None)
+
+
+def named_format(name: str, kind: str) -> str | None:
+    """The media type a ``format=`` value names for ``kind`` (``results`` or ``graph``), or None."""
+    value = name.strip().lower()
+    offered = RESULT_MEDIA_TYPES if kind == "results" else GRAPH_MEDIA_TYPES
+    media = MEDIA_ALIASES.get(value, value)
+    if media in offered:
+        return media
+    return FORMAT_NAMES[kind].get(value)

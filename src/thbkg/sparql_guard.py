@@ -15,9 +15,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from functools import lru_cache
 from dataclasses import dataclass, field
 
-__all__ = ["MAX_NESTING", "QueryRefused", "QueryShape", "inspect_query"]
+__all__ = ["MAX_NESTING", "QueryRefused", "QueryShape", "inspect_query", "shape_of"]
 
 #: Deepest nesting of ``{`` ``(`` ``[`` accepted. Hand-written and generated queries stay far
 #: below it; Oxigraph 0.5 parses and evaluates this depth of any construct within a few MB of stack.
@@ -132,3 +133,18 @@ def inspect_query(text: str) -> QueryShape:
     if deepest > MAX_NESTING:
         raise QueryRefused(f"query nested too deeply ({deepest} levels; limit {MAX_NESTING})")
     return shape
+
+
+#: Texts up to this length have their shape remembered (a repeated query is checked once).
+_REMEMBERED_CHARS = 16 * 1024
+
+
+@lru_cache(maxsize=1024)
+def _remembered_shape(text: str) -> QueryShape:
+    return inspect_query(text)
+
+
+def shape_of(text: str) -> QueryShape:
+    """:func:`inspect_query`, remembered for the last thousand short texts (a refusal is not kept).
+    The shape returned may be shared: read it, never change it."""
+    return _remembered_shape(text) if len(text) <= _REMEMBERED_CHARS else inspect_query(text)

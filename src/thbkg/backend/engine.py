@@ -18,6 +18,7 @@ from pathlib import Path
 
 import pyoxigraph as ox
 
+from thbkg.backend.syntax import explain_syntax_error
 from thbkg.formats import GRAPH_MEDIA_TYPES as GRAPH_FORMATS
 from thbkg.formats import RESULT_MEDIA_TYPES as RESULT_FORMATS
 from thbkg.sparql_guard import QueryRefused, QueryShape, inspect_query
@@ -111,7 +112,7 @@ class Engine:
         try:
             result = self.store.query(text, **kwargs)
         except SyntaxError as exc:
-            raise QueryRefused(f"SPARQL syntax error: {exc}") from None
+            raise QueryRefused(explain_syntax_error(text, str(exc))) from None
         if isinstance(result, ox.QueryBoolean):
             media_type = media_type or "application/sparql-results+json"
             return Answer("ASK", media_type, result.serialize(format=RESULT_FORMATS[media_type]))

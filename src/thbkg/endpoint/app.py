@@ -27,18 +27,18 @@ from thbkg.backend.reading import construct
 from thbkg.build.release import Release
 from thbkg.endpoint.cache import ResultCache
 from thbkg.endpoint.downloads import add_download_routes
-from thbkg.endpoint.fastpath import CORS_EXPOSED, PARSED, CachedAnswers
+from thbkg.endpoint.fastpath import CORS_EXPOSED, CORS_HEADERS, PARSED, CachedAnswers, accept_of, etag_matches
 from thbkg.endpoint.graphview import add_graph_routes
 from thbkg.endpoint.network_reader import NetworkReader
 from thbkg.endpoint.pages import RDF_PAGE_FORMATS, describe, render_html, resource_exists
 from thbkg.endpoint.pictures_pages import add_picture_routes
 from thbkg.endpoint.protocol import MAX_BODY, ProtocolError, SparqlRequest, negotiate, read_request
 from thbkg.endpoint.ui import STATIC_DIR, render_ui
-from thbkg.formats import GRAPH_MEDIA_TYPES, MEDIA_ALIASES, RESULT_MEDIA_TYPES
+from thbkg.formats import FORMAT_NAMES, GRAPH_MEDIA_TYPES, MEDIA_ALIASES, RESULT_MEDIA_TYPES, named_format
 from thbkg.namespaces import BASE, GRAPH, SD, bind_prefixes
 from thbkg.queries import NamedQuery, load_queries
 from thbkg.settings import Settings
-from thbkg.sparql_guard import QueryRefused, inspect_query
+from thbkg.sparql_guard import QueryRefused, QueryShape, shape_of
 
 __all__ = ["Settings", "ThbSparqlRouter", "create_app", "make_backend"]
 
@@ -78,33 +78,31 @@ class ThbSparqlRouter(SparqlRouter):
         length = request.headers.get("content-length")
         if length and length.isdigit() and int(length) > MAX_BODY:
             return _error(413, f"request body over {MAX_BODY // 1024} KiB")
-        operation = request.scope.get(PARSED)  # read by CachedAnswers already, and not in the cache
-        if operation is None:
+        accept = accept_of(request.headers.getlist("accept"))
+        if_none_match = request.headers.get("if-none-match")
+        planned = request.scope.get(PARSED)  # read and planned by CachedAnswers already, and not in the cache
+        if planned is None:
             body = await request.body()
             try:
                 operation = read_request(request.method, request.url.query, request.headers.get("content-type"),
                                          body)
+                if operation.query is None:
+                    return self.describe_service(accept)
+                if len(operation.query) > 64 * 1024:  # keep the event loop free on large queries
+                    shape, media_type = await asyncio.to_thread(self.plan, operation, accept)
+                else:
+                    shape, media_type = self.plan(operation, accept)
             except ProtocolError as exc:
                 return _error(exc.status, exc.message)
-        accept = request.headers.get("accept")
-        if operation.query is None:
-            return self.describe_service(accept)
-        key = self.cache_key(operation, accept)
-        cached = self.cache.get(key) if self.cache and PARSED not in request.scope else None
-        if cached is not None:
-            return self.respond(request.method, request.headers.get("if-none-match"), *cached)
-        try:
-            if len(operation.query) > 64 * 1024:  # keep the event loop free on large queries
-                shape = await asyncio.to_thread(inspect_query, operation.query)
-            else:
-                shape = inspect_query(operation.query)
-        except QueryRefused as exc:
-            return _error(exc.status, str(exc))
-        graph_form = shape.form in ("CONSTRUCT", "DESCRIBE")
-        offered = list(GRAPH_MEDIA_TYPES) if graph_form else list(RESULT_MEDIA_TYPES)
-        media_type = negotiate(accept, offered, _ALIASES)
-        if media_type is None:
-            return _error(406, "none of the formats in Accept can be produced; offered: " + ", ".join(offered))
+            except QueryRefused as exc:
+                return _error(exc.status, str(exc))
+            key = self.cache_key(operation, media_type)
+            cached = self.cache.get(key) if self.cache else None
+            if cached is not None:
+                return self.respond(request.method, if_none_match, *cached)
+        else:
+            operation, shape, media_type = planned
+            key = self.cache_key(operation, media_type)
         try:
             answer = await self.backend_holder["backend"].query(
                 operation.query, media_type, default_graphs=operation.default_graphs,
@@ -112,21 +110,39 @@ class ThbSparqlRouter(SparqlRouter):
         except (QueryRefused, BackendError) as exc:
             return _error(exc.status, str(exc))
         etag = self.cache.put(key, answer) if self.cache else None
-        return self.respond(request.method, request.headers.get("if-none-match"), answer, etag)
+        return self.respond(request.method, if_none_match, answer, etag)
 
-    def cache_key(self, operation: SparqlRequest, accept: str | None) -> tuple:
-        """The request as sent (query, Accept, dataset, row cap): a repeated query is answered from the
-        cache before it is parsed or Accept negotiated."""
-        return (operation.query, accept or "", tuple(operation.default_graphs), tuple(operation.named_graphs),
+    def plan(self, operation: SparqlRequest, accept: str | None) -> tuple[QueryShape, str]:
+        """What the guard says of the query, and the media type its answer is sent in: the ``format``
+        parameter's, else the best of Accept for the query's form. Raises :class:`QueryRefused` for a
+        refused query, :class:`ProtocolError` (400, 406) when no format fits."""
+        shape = shape_of(operation.query)
+        kind = "graph" if shape.form in ("CONSTRUCT", "DESCRIBE") else "results"
+        offered = list(GRAPH_MEDIA_TYPES if kind == "graph" else RESULT_MEDIA_TYPES)
+        if operation.format is not None:
+            media_type = named_format(operation.format, kind)
+            if media_type is None:
+                raise ProtocolError(400, f"format={operation.format[:40]!r} is not a format of {shape.form or 'this'} "
+                                         f"answers: give one of {', '.join(sorted(set(FORMAT_NAMES[kind])))} "
+                                         "(or a media type)")
+            return shape, media_type
+        media_type = negotiate(accept, offered, _ALIASES)
+        if media_type is None:
+            raise ProtocolError(406, "none of the formats in Accept can be produced; offered: " + ", ".join(offered))
+        return shape, media_type
+
+    def cache_key(self, operation: SparqlRequest, media_type: str) -> tuple:
+        """What decides the answer: the query as sent, the format it is sent in, the dataset, the row cap."""
+        return (operation.query, media_type, tuple(operation.default_graphs), tuple(operation.named_graphs),
                 self.settings.max_rows)
 
     def respond(self, method: str, if_none_match: str | None, answer: Answer, etag: str | None) -> Response:
         """The response carrying ``answer``: 304 when the client already has it, no body for HEAD."""
-        headers = {"Vary": "Accept"}
+        headers = {"Vary": "Accept", **CORS_HEADERS}
         if etag:
             headers["ETag"] = etag
             headers["Cache-Control"] = "public, max-age=60"
-            if if_none_match == etag:
+            if etag_matches(if_none_match, etag):
                 return Response(status_code=304, headers=headers)
         if answer.truncated:
             headers["X-THBKG-Truncated"] = f"true; max-rows={self.settings.max_rows}"

@@ -2,10 +2,11 @@
 
 The graph is read-only, so most of a busy endpoint's traffic is queries it has answered before.
 Such a request needs none of FastAPI's routing, dependency solving and middleware: this wrapper
-reads it as ``/sparql`` would (the same protocol reader, cache key and response builder of
-:class:`~thbkg.endpoint.app.ThbSparqlRouter`) and, on a cache hit, sends the cached answer itself,
-with the CORS headers the application's CORS middleware would add. Anything else (a miss, an
-error, another path) goes on to the application unchanged, its body replayed.
+reads it as ``/sparql`` would (the same protocol reader, guard, choice of format, cache key and
+response builder of :class:`~thbkg.endpoint.app.ThbSparqlRouter`) and, on a cache hit, sends the
+cached answer itself. The cache is keyed on the format the answer is sent in (negotiated from
+Accept, or named by ``format=``), never on the Accept text. Anything else (a miss, an error,
+another path) goes on to the application, its body replayed and, on a miss, what was read kept.
 """
 
 from __future__ import annotations
@@ -14,20 +15,38 @@ from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
 from thbkg.endpoint.protocol import MAX_BODY, ProtocolError, read_request
+from thbkg.sparql_guard import QueryRefused
 
-__all__ = ["CORS_EXPOSED", "PARSED", "CachedAnswers"]
+__all__ = ["CORS_EXPOSED", "CORS_HEADERS", "PARSED", "CachedAnswers", "accept_of", "etag_matches"]
 
-#: Where a request this wrapper has read, and found in no cache, is left for /sparql in the ASGI scope.
+#: Where a request this wrapper has read and planned, and found in no cache, is left for /sparql in
+#: the ASGI scope: ``(SparqlRequest, QueryShape, media type)``.
 PARSED = "thbkg.sparql-request"
 
 #: Response headers browsers may read across origins (CORS ``*``, never with credentials).
 CORS_EXPOSED = ("X-THBKG-Truncated", "Warning")
+#: Sent with every SPARQL answer, whether or not the request said where it came from.
+CORS_HEADERS = {"Access-Control-Allow-Origin": "*", "Access-Control-Expose-Headers": ", ".join(CORS_EXPOSED)}
 
 Scope = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[MutableMapping[str, Any]]]
 Send = Callable[[MutableMapping[str, Any]], Awaitable[None]]
 
-_CORS_HEADERS = {"access-control-allow-origin": "*", "access-control-expose-headers": ", ".join(CORS_EXPOSED)}
+_READ = {b"accept": "accept", b"content-type": "content-type", b"content-length": "content-length",
+         b"if-none-match": "if-none-match"}
+
+
+def accept_of(values: list[str]) -> str | None:
+    """One Accept header of however many the request has (RFC 9110: the same as one, comma-joined)."""
+    return ", ".join(values) if values else None
+
+
+def etag_matches(if_none_match: str | None, etag: str) -> bool:
+    """Whether ``If-None-Match`` names ``etag`` (weak comparison, lists and ``*`` as RFC 9110 says)."""
+    if not if_none_match:
+        return False
+    tags = [tag.strip() for tag in if_none_match.split(",")]
+    return "*" in tags or any(tag.removeprefix("W/") == etag for tag in tags)
 
 
 def _replaying(body: bytes, receive: Receive) -> Receive:
@@ -45,7 +64,7 @@ class CachedAnswers:
 
     def __init__(self, app, router, path: str = "/sparql"):
         self.app = app
-        self.router = router  # a ThbSparqlRouter: cache, cache_key() and respond()
+        self.router = router  # a ThbSparqlRouter: cache, plan(), cache_key() and respond()
         self.path = path
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -53,11 +72,18 @@ class CachedAnswers:
                 or scope["method"] not in ("GET", "HEAD", "POST")):
             await self.app(scope, receive, send)
             return
-        headers = {name: value.decode("latin-1") for name, value in scope["headers"]
-                   if name in (b"accept", b"content-type", b"content-length", b"if-none-match", b"origin")}
+        headers: dict[str, list[str]] = {}
+        for name, value in scope["headers"]:
+            if name in _READ:
+                headers.setdefault(_READ[name], []).append(value.decode("latin-1"))
+
+        def header(name: str) -> str | None:
+            values = headers.get(name)
+            return values[0] if values else None
+
         body = b""
         if scope["method"] == "POST":
-            length = headers.get("content-length", "")
+            length = header("content-length") or ""
             if not length.isdigit() or int(length) > MAX_BODY:  # chunked or too large: the app decides
                 await self.app(scope, receive, send)
                 return
@@ -70,20 +96,23 @@ class CachedAnswers:
                 more = message.get("more_body", False)
             body = b"".join(chunks)
             receive = _replaying(body, receive)
-        hit = None
         try:
             operation = read_request(scope["method"], scope["query_string"].decode("latin-1"),
-                                     headers.get("content-type"), body)
-        except ProtocolError:
-            operation = None
-        if operation is not None and operation.query is not None:
-            hit = self.router.cache.get(self.router.cache_key(operation, headers.get("accept")))
-        if hit is None:
-            if operation is not None:  # read once: /sparql takes it from here and knows the cache missed
-                scope[PARSED] = operation
+                                     header("content-type"), body)
+            planned = None  # the service description, or a large query the application checks off the loop
+            if operation.query is not None and len(operation.query) <= 64 * 1024:
+                planned = self.router.plan(operation, accept_of(headers.get("accept", [])))
+        except (ProtocolError, QueryRefused):  # the application answers with the error
+            planned = None
+        if planned is None:
             await self.app(scope, receive, send)
             return
-        response = self.router.respond(scope["method"], headers.get("if-none-match"), *hit)
-        if "origin" in headers:
-            response.headers.update(_CORS_HEADERS)
+        shape, media_type = planned
+        hit = self.router.cache.get(self.router.cache_key(operation, media_type))
+        if hit is None:  # read once: /sparql takes it from here and knows the cache missed
+            scope[PARSED] = (operation, shape, media_type)
+            await self.app(scope, receive, send)
+            return
+        response = self.router.respond(scope["method"], header("if-none-match"), *hit)
+        response.headers["vary"] += ", Origin"  # as the application's CORS middleware adds to every answer
         await response(scope, receive, send)

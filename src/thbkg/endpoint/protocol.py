@@ -15,7 +15,6 @@ __all__ = ["MAX_BODY", "ProtocolError", "SparqlRequest", "negotiate", "parse_acc
 
 MAX_BODY = 1024 * 1024
 _BAD_PERCENT = re.compile(r"%(?![0-9A-Fa-f]{2})")
-_PARAMS = {"query", "update", "default-graph-uri", "named-graph-uri", "using-graph-uri", "using-named-graph-uri"}
 
 
 class ProtocolError(Exception):
@@ -32,6 +31,8 @@ class SparqlRequest:
     query: str | None = None
     default_graphs: list[str] = field(default_factory=list)
     named_graphs: list[str] = field(default_factory=list)
+    #: The ``format`` / ``output`` parameter (Virtuoso's, Fuseki's): a format asked for by name, over Accept.
+    format: str | None = None
 
 
 def _pairs(text: str, where: str) -> list[tuple[str, str]]:
@@ -54,6 +55,11 @@ def _from_pairs(pairs: list[tuple[str, str]], request: SparqlRequest, method: st
         raise ProtocolError(400, "the request has more than one 'query' parameter")
     if queries:
         request.query = queries[0]
+    formats = {value.strip() for name, value in pairs if name in ("format", "output")}
+    if len(formats) > 1 or (formats and request.format is not None and request.format not in formats):
+        raise ProtocolError(400, "the request names more than one format (format= / output=): give one")
+    if formats:
+        request.format = formats.pop()
     request.default_graphs += [v for n, v in pairs if n == "default-graph-uri"]
     request.named_graphs += [v for n, v in pairs if n == "named-graph-uri"]
     return request

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import errno
 import logging
+import re
 import socket
 
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
@@ -54,18 +55,60 @@ class _RequestLimits:
         await self.app(scope, receive, send)
 
 
+_UPGRADE_HEADER = re.compile(rb"\r\nupgrade[ \t]*:", re.IGNORECASE)
+_UPGRADE_NAME = b"\r\nupgrade"
+_IGNORED_UPGRADE = b"\r\nx-thbkg-ignored-upgrade:"
+
+
 class _BoundedHttpToolsProtocol(HttpToolsProtocol):
-    """uvicorn's httptools protocol with a bound on a request head that has not ended yet.
+    """uvicorn's httptools protocol with a bound on a request head that has not ended yet, and
+    requests to upgrade the connection (other than to WebSocket) answered over HTTP/1.1.
 
     The bytes received while a head is incomplete are counted after each read (so a body that
     arrives in the same read as its head is not counted); past the bound the client gets 431
     and the connection is closed. The memory held is at most the bound plus one read.
+
+    Java's HTTP client (Apache Jena, every JVM tool on Java 11+) sends ``Upgrade: h2c`` with its
+    requests. An upgrade request makes httptools stop at the end of the head and drop the body,
+    so each POST reached the application empty. The server may ignore an upgrade (RFC 9110 7.8):
+    the ``Upgrade`` header of a request head is renamed before httptools reads it, and the
+    request is answered as the HTTP/1.1 request it also is.
     """
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self._in_head = True
         self._head_bytes = 0
+        self._held = b""  # the end of a read that may begin an Upgrade header name, kept for the next
+        self._head_next = True  # the next read is (more of) a request head
+        self._passed = b""  # the last bytes of the head passed on to httptools so far
+
+    def _without_upgrade(self, data: bytes) -> bytes:
+        """``data`` (more of a request head, and what follows it) with any ``Upgrade`` header renamed.
+
+        What may be the start of an ``Upgrade`` header name at the end of an unfinished head is kept
+        back for the next read, which must come: a head cannot end without more bytes. The last
+        bytes passed on are remembered, so that a head end cut across reads is seen."""
+        data, self._held = self._held + data, b""
+        end = (self._passed + data).find(b"\r\n\r\n")
+        cut = len(data) if end < 0 else end + 4 - len(self._passed)
+        head, rest = _UPGRADE_HEADER.sub(_IGNORED_UPGRADE, data[:cut]), data[cut:]
+        if end < 0:
+            trimmed = head.rstrip(b" \t").lower()
+            if trimmed.endswith(_UPGRADE_NAME):
+                keep = len(head) - len(trimmed) + len(_UPGRADE_NAME)
+            else:
+                keep = next((k for k in range(len(_UPGRADE_NAME) - 1, 0, -1) if head[-k:].lower() ==
+                             _UPGRADE_NAME[:k]), 0)
+            if keep:
+                self._held, head = head[-keep:], head[:-keep]
+        self._passed = (self._passed + head)[-3:] if end < 0 else b""
+        return head + rest
+
+    def on_message_complete(self) -> None:
+        super().on_message_complete()
+        self._head_next = True  # what comes next on the connection is the head of another request
+        self._passed = self._held = b""
 
     def on_message_begin(self) -> None:
         super().on_message_begin()
@@ -73,10 +116,12 @@ class _BoundedHttpToolsProtocol(HttpToolsProtocol):
         self._head_bytes = 0
 
     def on_headers_complete(self) -> None:
-        self._in_head = False
+        self._in_head = self._head_next = False
         super().on_headers_complete()
 
     def data_received(self, data: bytes) -> None:
+        if self._head_next:
+            data = self._without_upgrade(data)
         super().data_received(data)
         if not self._in_head or self.transport.is_closing():
             return
