@@ -27,7 +27,7 @@ from thbkg.backend.reading import construct
 from thbkg.build.release import Release
 from thbkg.endpoint.cache import ResultCache
 from thbkg.endpoint.downloads import add_download_routes
-from thbkg.endpoint.fastpath import CORS_EXPOSED, CORS_HEADERS, PARSED, CachedAnswers, accept_of, etag_matches
+from thbkg.endpoint.fastpath import CORS_EXPOSED, CORS_HEADERS, SparqlFastPath, accept_of, etag_matches
 from thbkg.endpoint.graphview import add_graph_routes
 from thbkg.endpoint.network_reader import NetworkReader
 from thbkg.endpoint.pages import RDF_PAGE_FORMATS, describe, render_html, resource_exists
@@ -74,43 +74,45 @@ class ThbSparqlRouter(SparqlRouter):
         self.add_api_route("/sparql", self.sparql_operation, methods=["GET", "POST", "HEAD"], name="SPARQL endpoint")
 
     async def sparql_operation(self, request: Request) -> Response:
-        """SPARQL 1.1 Protocol query operation: GET, POST form, POST application/sparql-query."""
+        """SPARQL 1.1 Protocol query operation: GET, POST form, POST application/sparql-query.
+
+        Most queries are answered before routing, by :class:`~thbkg.endpoint.fastpath.SparqlFastPath`;
+        what comes here is the service description, refusals, and queries too large to check in
+        the event loop."""
         length = request.headers.get("content-length")
         if length and length.isdigit() and int(length) > MAX_BODY:
             return _error(413, f"request body over {MAX_BODY // 1024} KiB")
         accept = accept_of(request.headers.getlist("accept"))
-        if_none_match = request.headers.get("if-none-match")
-        planned = request.scope.get(PARSED)  # read and planned by CachedAnswers already, and not in the cache
-        if planned is None:
-            body = await request.body()
-            try:
-                operation = read_request(request.method, request.url.query, request.headers.get("content-type"),
-                                         body)
-                if operation.query is None:
-                    return self.describe_service(accept)
-                if len(operation.query) > 64 * 1024:  # keep the event loop free on large queries
-                    shape, media_type = await asyncio.to_thread(self.plan, operation, accept)
-                else:
-                    shape, media_type = self.plan(operation, accept)
-            except ProtocolError as exc:
-                return _error(exc.status, exc.message)
-            except QueryRefused as exc:
-                return _error(exc.status, str(exc))
-            key = self.cache_key(operation, media_type)
-            cached = self.cache.get(key) if self.cache else None
-            if cached is not None:
-                return self.respond(request.method, if_none_match, *cached)
-        else:
-            operation, shape, media_type = planned
-            key = self.cache_key(operation, media_type)
+        body = await request.body()
+        try:
+            operation = read_request(request.method, request.url.query, request.headers.get("content-type"), body)
+            if operation.query is None:
+                return self.describe_service(accept)
+            if len(operation.query) > 64 * 1024:  # keep the event loop free on large queries
+                shape, media_type = await asyncio.to_thread(self.plan, operation, accept)
+            else:
+                shape, media_type = self.plan(operation, accept)
+        except ProtocolError as exc:
+            return _error(exc.status, exc.message)
+        except QueryRefused as exc:
+            return _error(exc.status, str(exc))
+        return await self.answer(request.method, request.headers.get("if-none-match"), operation, shape, media_type)
+
+    async def answer(self, method: str, if_none_match: str | None, operation: SparqlRequest, shape: QueryShape,
+                     media_type: str) -> Response:
+        """The response to a planned query: from the cache, else from the backend (and then cached)."""
+        key = self.cache_key(operation, media_type)
+        cached = self.cache.get(key) if self.cache else None
+        if cached is not None:
+            return self.respond(method, if_none_match, *cached)
         try:
             answer = await self.backend_holder["backend"].query(
                 operation.query, media_type, default_graphs=operation.default_graphs,
                 named_graphs=operation.named_graphs, max_rows=self.settings.max_rows, shape=shape)
         except (QueryRefused, BackendError) as exc:
-            return _error(exc.status, str(exc))
+            return _error(exc.status, str(exc), CORS_HEADERS)
         etag = self.cache.put(key, answer) if self.cache else None
-        return self.respond(request.method, if_none_match, answer, etag)
+        return self.respond(method, if_none_match, answer, etag)
 
     def plan(self, operation: SparqlRequest, accept: str | None) -> tuple[QueryShape, str]:
         """What the guard says of the query, and the media type its answer is sent in: the ``format``
@@ -212,7 +214,7 @@ def create_app(release: Release, settings: Settings) -> FastAPI:
     router = ThbSparqlRouter(backend_holder=holder, settings=settings, example_queries=_examples(queries),
                              cache=cache, title="THB-KG", description="France's fight against trafficking in human beings")
     app.include_router(router)
-    app.add_middleware(CachedAnswers, router=router)  # added last, so outermost: before CORS and routing
+    app.add_middleware(SparqlFastPath, router=router)  # added last, so outermost: before CORS and routing
     add_download_routes(app, release, settings.public_url)
     add_graph_routes(app, NetworkReader(backend_of, quads=None if settings.backend_url else
                                         release.manifest["counts"]["quads"]))

@@ -1,12 +1,13 @@
-"""Repeated SPARQL requests answered from the cache at the ASGI layer, before routing.
+"""SPARQL queries answered at the ASGI layer, before routing: from the cache, else from the backend.
 
-The graph is read-only, so most of a busy endpoint's traffic is queries it has answered before.
-Such a request needs none of FastAPI's routing, dependency solving and middleware: this wrapper
-reads it as ``/sparql`` would (the same protocol reader, guard, choice of format, cache key and
-response builder of :class:`~thbkg.endpoint.app.ThbSparqlRouter`) and, on a cache hit, sends the
-cached answer itself. The cache is keyed on the format the answer is sent in (negotiated from
-Accept, or named by ``format=``), never on the Accept text. Anything else (a miss, an error,
-another path) goes on to the application, its body replayed and, on a miss, what was read kept.
+A query needs none of FastAPI's routing, dependency solving and middleware, which cost more than
+Oxigraph takes to answer a simple query: this wrapper reads it as ``/sparql`` would (the same
+protocol reader, guard, choice of format and answer of :class:`~thbkg.endpoint.app.ThbSparqlRouter`)
+and sends the response itself, from the cache when it holds the answer (the graph is read-only),
+else from the backend. The cache is keyed on the format the answer is sent in (negotiated from
+Accept, or named by ``format=``), never on the Accept text. Anything else (the service
+description, a refused or malformed request, a query too large to check in the event loop,
+another path) goes on to the application, its body replayed.
 """
 
 from __future__ import annotations
@@ -17,11 +18,7 @@ from typing import Any
 from thbkg.endpoint.protocol import MAX_BODY, ProtocolError, read_request
 from thbkg.sparql_guard import QueryRefused
 
-__all__ = ["CORS_EXPOSED", "CORS_HEADERS", "PARSED", "CachedAnswers", "accept_of", "etag_matches"]
-
-#: Where a request this wrapper has read and planned, and found in no cache, is left for /sparql in
-#: the ASGI scope: ``(SparqlRequest, QueryShape, media type)``.
-PARSED = "thbkg.sparql-request"
+__all__ = ["CORS_EXPOSED", "CORS_HEADERS", "SparqlFastPath", "accept_of", "etag_matches"]
 
 #: Response headers browsers may read across origins (CORS ``*``, never with credentials).
 CORS_EXPOSED = ("X-THBKG-Truncated", "Warning")
@@ -59,17 +56,16 @@ def _replaying(body: bytes, receive: Receive) -> Receive:
     return replay
 
 
-class CachedAnswers:
-    """ASGI wrapper: a cache hit on ``path`` is answered here; everything else goes to ``app``."""
+class SparqlFastPath:
+    """ASGI wrapper answering the SPARQL queries sent to ``path`` itself; everything else goes to ``app``."""
 
     def __init__(self, app, router, path: str = "/sparql"):
         self.app = app
-        self.router = router  # a ThbSparqlRouter: cache, plan(), cache_key() and respond()
+        self.router = router  # a ThbSparqlRouter: plan() and answer()
         self.path = path
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if (self.router.cache is None or scope["type"] != "http" or scope["path"] != self.path
-                or scope["method"] not in ("GET", "HEAD", "POST")):
+        if scope["type"] != "http" or scope["path"] != self.path or scope["method"] not in ("GET", "HEAD", "POST"):
             await self.app(scope, receive, send)
             return
         headers: dict[str, list[str]] = {}
@@ -107,12 +103,6 @@ class CachedAnswers:
         if planned is None:
             await self.app(scope, receive, send)
             return
-        shape, media_type = planned
-        hit = self.router.cache.get(self.router.cache_key(operation, media_type))
-        if hit is None:  # read once: /sparql takes it from here and knows the cache missed
-            scope[PARSED] = (operation, shape, media_type)
-            await self.app(scope, receive, send)
-            return
-        response = self.router.respond(scope["method"], header("if-none-match"), *hit)
-        response.headers["vary"] += ", Origin"  # as the application's CORS middleware adds to every answer
+        response = await self.router.answer(scope["method"], header("if-none-match"), operation, *planned)
+        response.headers["vary"] = ", ".join(filter(None, (response.headers.get("vary"), "Origin")))
         await response(scope, receive, send)
