@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import re
 import shutil
+import subprocess
+import sys
 
 import pytest
 from click.testing import CliRunner
@@ -101,3 +103,16 @@ def test_query_syntax_error_exits_2(runner, tmp_path):
     result = runner.invoke(main, ["query", str(bad)])
     assert result.exit_code == 2 and "SPARQL syntax error at line 1, column 26" in result.output
     assert "[_]" not in result.output
+
+
+def test_validate_an_impossible_date_reports_it_without_a_traceback(tmp_path):
+    """rdflib logs an unparsable xsd:date with its traceback; the user gets the violation only."""
+    bad = tmp_path / "bad-date.ttl"
+    bad.write_text('@prefix thb: <https://w3id.org/thbkg/ontology#> .\n'
+                   '@prefix xsd: <http://www.w3.org/2001/XMLSchema#> .\n'
+                   '<https://w3id.org/thbkg/id/event/x> a thb:Event ; thb:startDate "2021-13-45"^^xsd:date .\n')
+    done = subprocess.run([sys.executable, "-m", "thbkg.cli", "validate", str(bad)], capture_output=True,
+                          text=True, timeout=120)
+    assert done.returncode == 1
+    assert "Traceback" not in done.stdout + done.stderr and "Failed to convert" not in done.stderr
+    assert "2021-13-45" in done.stdout and "must be a real date" in done.stdout

@@ -109,6 +109,9 @@ def _progress_bar(label: str) -> Iterator[Callable[[int, int], None] | None]:
 @click.version_option(package_name="thbkg")
 def main() -> None:
     """THB-KG: France's fight against trafficking in human beings, as a knowledge graph."""
+    from thbkg.logs import quiet_library_logs
+
+    quiet_library_logs()
 
 
 @main.command()

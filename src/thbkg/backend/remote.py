@@ -11,6 +11,7 @@ every client gets the same bytes whatever engine sits behind.
 from __future__ import annotations
 
 import asyncio
+import re
 import time
 from collections.abc import Iterable, Sequence
 from urllib.parse import urlencode
@@ -114,7 +115,11 @@ class RemoteBackend:
         except httpx.TransportError as exc:
             raise BackendUnavailable(f"the SPARQL engine at {self.url} does not answer "
                                      f"({type(exc).__name__}: {exc or 'no connection'})") from None
-        if status >= 500 or status in (401, 403, 404, 405, 407):
+        if status in (404, 405, 501):
+            raise BackendUnavailable(f"{self.url} is not a SPARQL query endpoint (HTTP {status} to a SPARQL query: "
+                                     f"{_excerpt(body)}): give the engine's query endpoint, for example "
+                                     "http://HOST:8890/sparql for Virtuoso or http://HOST:7878/query for Oxigraph")
+        if status >= 500 or status in (401, 403, 407):
             raise BackendUnavailable(f"the SPARQL engine at {self.url} answered HTTP {status}: "
                                      f"{_excerpt(body)}")
         if status >= 400:
@@ -175,4 +180,8 @@ class RemoteBackend:
 
 
 def _excerpt(body: bytes) -> str:
-    return " ".join(body.decode("utf-8", "replace").split())[:300] or "(no message)"
+    """The start of an error body as one line of text (an HTML page's text, without its markup)."""
+    text = body[:20_000].decode("utf-8", "replace")
+    if "<" in text and re.search(r"(?i)<(html|body|p|h1|title)\b", text):
+        text = re.sub(r"(?is)<(script|style|title)\b.*?</\1>|<[^>]*>", " ", text)
+    return " ".join(text.split())[:300] or "(no message)"

@@ -50,6 +50,9 @@ class _ChildServer(uvicorn.Server):
 
 
 def _child(config: uvicorn.Config, sockets: list) -> None:
+    from thbkg.logs import quiet_library_logs
+
+    quiet_library_logs()  # a spawned process starts with logging as it was before the command line ran
     _ChildServer(config).run(sockets=sockets)
 
 
