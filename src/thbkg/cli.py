@@ -312,20 +312,25 @@ def diagram(view: str, fmt: str, output: Path | None) -> None:
 @click.option("--workers", type=click.IntRange(1, 64), default=DEFAULTS.workers, show_default=True,
               help="Query worker processes per web process (each can be stopped at the timeout without "
                    "affecting the others).")
+@click.option("--queue-length", type=click.IntRange(min=0), default=None,
+              help="Public queries that may wait when every worker (or engine connection) is busy; more get 503 "
+                   "with Retry-After at once. Default: four per worker.")
+@click.option("--queue-wait", type=click.FloatRange(min=0), default=DEFAULTS.queue_wait, show_default=True,
+              help="Seconds a waiting public query waits for a worker at most, then gets 503 with Retry-After.")
 @click.option("--cache/--no-cache", default=DEFAULTS.cache, show_default=True,
               help="Keep recent answers (the graph is read-only) and answer If-None-Match with 304.")
 @click.option("--access-log/--no-access-log", default=False, show_default=True,
               help="Write a line per request to standard output (costs about a quarter of peak throughput).")
 def serve(host: str, port: int, public_url: str | None, timeout: float, max_rows: int, store: Path | None,
-          backend_url: str | None, backend_connections: int, processes: int, workers: int, cache: bool,
-          access_log: bool) -> None:
+          backend_url: str | None, backend_connections: int, processes: int, workers: int,
+          queue_length: int | None, queue_wait: float, cache: bool, access_log: bool) -> None:
     """Serve the graph: SPARQL endpoint at /sparql, query page at /, linked data at /id/ and /ontology."""
     from thbkg.build.opening import check_backend, open_release
     from thbkg.endpoint.server import ServeError, check_port, serve as run_server
 
     settings = Settings(public_url=public_url or f"http://{host}:{port}", timeout=timeout, max_rows=max_rows,
                         workers=workers, cache=cache, backend_url=backend_url,
-                        backend_connections=backend_connections)
+                        backend_connections=backend_connections, queue_length=queue_length, queue_wait=queue_wait)
     try:
         check_port(host, port)
         _say("loading the release")

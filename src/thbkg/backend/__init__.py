@@ -18,11 +18,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Protocol, runtime_checkable
 
+from thbkg.backend.admission import Overloaded
 from thbkg.backend.engine import Answer
 from thbkg.backend.errors import BackendError, BackendUnavailable, QueryFailed, QueryRefused, QueryTimeout
 from thbkg.sparql_guard import QueryShape
 
-__all__ = ["Answer", "Backend", "BackendError", "BackendUnavailable", "QueryFailed", "QueryRefused",
+__all__ = ["Answer", "Backend", "BackendError", "BackendUnavailable", "Overloaded", "QueryFailed", "QueryRefused",
            "QueryTimeout"]
 
 
@@ -41,8 +42,10 @@ class Backend(Protocol):
 
     async def query(self, text: str, media_type: str | None = None, *, default_graphs: Sequence[str] = (),
                     named_graphs: Sequence[str] = (), max_rows: int | None = None,
-                    shape: QueryShape | None = None) -> Answer:
+                    shape: QueryShape | None = None, priority: bool = True) -> Answer:
         """Evaluate ``text`` (already checked by the guard when ``shape`` is given) and serialise its
         answer as ``media_type`` (a default per form if None); SELECT answers are cut after
-        ``max_rows`` rows. Raises a :class:`BackendError` or :class:`QueryRefused`."""
+        ``max_rows`` rows. ``priority`` is False for the public's queries (``/sparql``), which wait
+        behind the ones pages ask for. Raises a :class:`BackendError` (:class:`Overloaded` when it
+        cannot take the query now) or :class:`QueryRefused`."""
         ...

@@ -61,6 +61,6 @@ class LocalBackend:
 
     async def query(self, text: str, media_type: str | None = None, *, default_graphs: Sequence[str] = (),
                     named_graphs: Sequence[str] = (), max_rows: int | None = None,
-                    shape: QueryShape | None = None) -> Answer:
+                    shape: QueryShape | None = None, priority: bool = True) -> Answer:
         return await asyncio.to_thread(self.run, text, media_type, default_graphs=default_graphs,
                                        named_graphs=named_graphs, max_rows=max_rows, shape=shape)

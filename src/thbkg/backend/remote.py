@@ -19,6 +19,7 @@ from urllib.parse import urlencode
 import httpx
 import pyoxigraph as ox
 
+from thbkg.backend.admission import Admission
 from thbkg.backend.engine import Answer, cap_rows
 from thbkg.backend.errors import BackendUnavailable, QueryFailed, QueryTimeout
 from thbkg.formats import GRAPH_MEDIA_TYPES, RESULT_MEDIA_TYPES, results_format
@@ -41,8 +42,11 @@ class RemoteBackend:
 
     def __init__(self, url: str, *, timeout: float = 30.0, max_in_flight: int = 8, max_bytes: int = 512 * 2**20,
                  auth: tuple[str, str] | None = None, headers: dict[str, str] | None = None,
-                 graph_names: Iterable[str] | None = None):
+                 graph_names: Iterable[str] | None = None, queue_length: int | None = None, queue_wait: float = 5.0):
         self.url = url
+        # Requests to the engine beyond max_in_flight wait here, boundedly (503 with Retry-After past it).
+        self.admission = Admission(max_in_flight, max_waiting=queue_length if queue_length is not None else
+                                   4 * max_in_flight, max_wait=min(queue_wait, timeout))
         self.description = f"remote SPARQL endpoint {url}"
         self.timeout = timeout
         self.max_in_flight = max_in_flight
@@ -74,7 +78,8 @@ class RemoteBackend:
         """The engine's named graphs, the only ones a dataset (FROM, default-graph-uri ...) may name, as
         on the embedded engine: nothing else is passed on for the engine to fetch or read. (Asked with
         a pattern in the GRAPH: Virtuoso 7.2 answers ``GRAPH ?g {}`` with no graph at all.)"""
-        answer = await self.query(_GRAPH_NAMES, "application/sparql-results+json")
+        # Within the slot of the query that needs the list (or of start): not admitted a second time.
+        answer = await self._query(_GRAPH_NAMES, "application/sparql-results+json", (), (), None, None, self.timeout)
         parsed = ox.parse_query_results(answer.body, format=ox.QueryResultsFormat.JSON)
         self._graph_names = {row["g"].value for row in parsed if isinstance(row["g"], ox.NamedNode)}
         self._graph_names_at = time.monotonic()
@@ -128,7 +133,18 @@ class RemoteBackend:
 
     async def query(self, text: str, media_type: str | None = None, *, default_graphs: Sequence[str] = (),
                     named_graphs: Sequence[str] = (), max_rows: int | None = None,
-                    shape: QueryShape | None = None) -> Answer:
+                    shape: QueryShape | None = None, priority: bool = True) -> Answer:
+        deadline = time.monotonic() + self.timeout
+        await self.admission.acquire(priority=priority)
+        try:
+            return await self._query(text, media_type, default_graphs, named_graphs, max_rows, shape,
+                                     max(0.01, deadline - time.monotonic()))
+        finally:
+            self.admission.release()
+
+    async def _query(self, text: str, media_type: str | None, default_graphs: Sequence[str],
+                     named_graphs: Sequence[str], max_rows: int | None, shape: QueryShape | None,
+                     timeout: float) -> Answer:
         shape = shape or inspect_query(text)
         graph_form = shape.form in ("CONSTRUCT", "DESCRIBE")
         explicit = bool(default_graphs or named_graphs)  # the protocol's dataset replaces FROM / FROM NAMED
@@ -138,7 +154,7 @@ class RemoteBackend:
                 *(("named-graph-uri", g) for g in named_graphs)]
         try:
             received, body = await asyncio.wait_for(
-                self._send(data, _GRAPH_ACCEPT if graph_form else _RESULTS_ACCEPT), self.timeout)
+                self._send(data, _GRAPH_ACCEPT if graph_form else _RESULTS_ACCEPT), timeout)
         except asyncio.TimeoutError:
             raise QueryTimeout(f"the SPARQL engine at {self.url} did not answer within {self.timeout:g} s; "
                                "the request was abandoned", status=504) from None

@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from pathlib import Path
 
+from thbkg.backend.admission import Admission
 from thbkg.backend.errors import QueryFailed, QueryTimeout
 
 __all__ = ["QueryPool", "StoreSpec"]
@@ -114,14 +115,24 @@ class _Worker:
 
 
 class QueryPool:
-    """A fixed number of worker processes; ``run`` awaits an idle one, with a hard timeout."""
+    """A fixed number of worker processes; ``run`` is admitted to one (see :mod:`~thbkg.backend.admission`),
+    with a hard timeout counted from its call.
+
+    ``workers`` processes answer public queries; ``reserved`` more answer the queries pages ask for
+    (``priority``), so a resource page never waits behind heavy public queries. A page query takes a
+    public worker too when one is free, and then goes before the public queries waiting for it.
+    """
 
     def __init__(self, spec: StoreSpec, *, workers: int = 4, timeout: float = 30.0,
-                 memory_bytes: int | None = 2 * 2**30):
+                 memory_bytes: int | None = 2 * 2**30, reserved: int = 1, queue_length: int | None = None,
+                 queue_wait: float = 5.0):
         self.spec = spec
-        self.size = workers
+        self.size = workers + reserved
         self.timeout = timeout
         self.memory_bytes = memory_bytes
+        self.public = Admission(workers, max_waiting=queue_length if queue_length is not None else 4 * workers,
+                                max_wait=min(queue_wait, timeout))
+        self.reserved = Admission(reserved, max_waiting=0, max_wait=0.0)
         self._context = multiprocessing.get_context("spawn")
         self._idle: asyncio.Queue[_Worker] = asyncio.Queue()
         self._all: set[_Worker] = set()
@@ -173,18 +184,37 @@ class QueryPool:
     async def start(self) -> None:
         await asyncio.gather(*(self._spawn() for _ in range(self.size)))
 
-    async def run(self, **job):
+    async def run(self, *, priority: bool = False, **job):
         """Evaluate ``job`` (Engine.run keyword arguments) in a worker; return its Answer.
 
-        Raises QueryTimeout after ``timeout`` seconds, QueryFailed if the worker died, and
-        re-raises QueryRefused for queries the engine refuses.
+        Raises Overloaded (503) when no worker is free within the queue's wait or the queue is full,
+        QueryTimeout once ``timeout`` seconds have passed since the call (waiting included),
+        QueryFailed if the worker died, and re-raises QueryRefused for queries the engine refuses.
         """
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self.timeout
+        if priority and self.reserved.try_acquire():
+            admission = self.reserved
+        else:
+            await self.public.acquire(priority=priority)
+            admission = self.public
+        try:
+            return await self._run_admitted(job, deadline)
+        finally:
+            admission.release()
+
+    async def _run_admitted(self, job: dict, deadline: float):
         from thbkg.sparql_guard import QueryRefused
 
-        worker = await self._idle.get()
+        loop = asyncio.get_running_loop()
+        try:  # a worker is idle, or being started in place of a stopped one
+            worker = await asyncio.wait_for(self._idle.get(), max(0.0, deadline - loop.time()))
+        except asyncio.TimeoutError:
+            raise QueryTimeout(f"the query did not finish within {self.timeout:g} s: no query worker came back "
+                               "in time") from None
         try:
             worker.conn.send(job)
-            status, payload = await self._receive(worker, self.timeout)
+            status, payload = await self._receive(worker, max(0.01, deadline - loop.time()))
         except asyncio.TimeoutError:
             self._replace(worker)
             raise QueryTimeout(f"the query did not finish within {self.timeout:g} s and was stopped") from None

@@ -108,9 +108,9 @@ class ThbSparqlRouter(SparqlRouter):
         try:
             answer = await self.backend_holder["backend"].query(
                 operation.query, media_type, default_graphs=operation.default_graphs,
-                named_graphs=operation.named_graphs, max_rows=self.settings.max_rows, shape=shape)
+                named_graphs=operation.named_graphs, max_rows=self.settings.max_rows, shape=shape, priority=False)
         except (QueryRefused, BackendError) as exc:
-            return _error(exc.status, str(exc), CORS_HEADERS)
+            return _error(exc.status, str(exc), {**CORS_HEADERS, **getattr(exc, "headers", {})})
         etag = self.cache.put(key, answer) if self.cache else None
         return self.respond(method, if_none_match, answer, etag)
 
@@ -179,11 +179,13 @@ def make_backend(release: Release, settings: Settings) -> Backend:
         from thbkg.backend.remote import RemoteBackend
 
         return RemoteBackend(settings.backend_url, timeout=settings.timeout, max_in_flight=settings.backend_connections,
-                             graph_names=release.graph_names)
+                             graph_names=release.graph_names, queue_length=settings.queue_length,
+                             queue_wait=settings.queue_wait)
     from thbkg.backend.embedded import EmbeddedBackend
 
     return EmbeddedBackend(release.store, base_iri=BASE, workers=settings.workers, timeout=settings.timeout,
-                           memory_bytes=settings.memory_bytes)
+                           memory_bytes=settings.memory_bytes, queue_length=settings.queue_length,
+                           queue_wait=settings.queue_wait)
 
 
 def create_app(release: Release, settings: Settings) -> FastAPI:
