@@ -32,7 +32,8 @@ __all__ = ["CACHE", "Dataset", "bundled_dataset", "parse_size", "synthetic_datas
 ROOT = Path(__file__).resolve().parent.parent
 CACHE = Path(__file__).resolve().parent / ".cache"
 ID = "https://w3id.org/thbkg/id/"
-SCHEMA_GRAPHS = {"https://w3id.org/thbkg/graph/ontology", "https://w3id.org/thbkg/graph/vocabularies"}
+SCHEMA_GRAPHS = {"https://w3id.org/thbkg/graph/ontology", "https://w3id.org/thbkg/graph/vocabularies",
+                 "https://w3id.org/thbkg/graph/queries"}
 LABELS = {"http://www.w3.org/2000/01/rdf-schema#label", "http://www.w3.org/2004/02/skos/core#altLabel",
           "http://purl.org/dc/terms/title"}
 CROSS_LINKED_KINDS = {"country", "organisation", "instrument"}
@@ -70,11 +71,16 @@ def _fingerprint() -> str:
 
 
 def _bundled_quads() -> list[ox.Quad]:
-    """The bundled graph as thbkg loads it (ontology and vocabularies in their own graphs)."""
+    """The bundled graph as `thbkg build` compiles it: ontology and vocabularies in their own graphs,
+    and the competency questions it publishes in the graph of queries (written once, as the schema)."""
+    from thbkg.catalogue import query_graph_nquads
     from thbkg.graph import load_dataset
+    from thbkg.namespaces import BASE
+    from thbkg.queries import load_queries
 
     data = load_dataset().dataset.serialize(format="nquads", encoding="utf-8")
-    return list(ox.parse(data, format=ox.RdfFormat.N_QUADS))
+    published = query_graph_nquads(load_queries(), BASE + "sparql")
+    return list(ox.parse(data + published, format=ox.RdfFormat.N_QUADS))
 
 
 def _write_nquads(quads, path: Path) -> int:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from rdflib import URIRef
 
@@ -41,7 +43,7 @@ def test_missing_file_and_unknown_format_are_clear(tmp_path):
 
 @pytest.mark.parametrize("name", ["xxe.rdf", "billion-laughs.rdf"])
 def test_rdfxml_entities_are_refused(name):
-    with pytest.raises(LoadError, match="DTD entities"):
+    with pytest.raises(LoadError, match="declares a DTD or entities"):
         load_dataset([FIXTURES / "hostile" / name])
 
 
@@ -88,3 +90,41 @@ def test_oversized_file_is_refused_before_parsing(tmp_path):
 def test_files_of_each_subject_are_recorded(loaded):
     files = loaded.files_of[URIRef("https://w3id.org/thbkg/id/country/france")]
     assert any(p.name == "geography.trig" for p in files)
+
+
+def _padded_bomb(path: Path, padding: int = 200_000) -> Path:
+    """An entity bomb whose DOCTYPE comes after ``padding`` bytes of comment (a guard reading only the
+    first bytes of a file lets it through)."""
+    path.write_text('<?xml version="1.0"?>\n<!--' + "x" * padding + "-->\n"
+                    '<!DOCTYPE r [ <!ENTITY a "aaaaaaaaaa"> '
+                    + " ".join(f'<!ENTITY {chr(98 + i)} "{("&" + chr(97 + i) + ";") * 10}">' for i in range(8))
+                    + ' ]>\n<rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#" '
+                      'xmlns:ex="http://example.org/"><rdf:Description rdf:about="http://example.org/s">'
+                      "<ex:p>&i;</ex:p></rdf:Description></rdf:RDF>\n", encoding="utf-8")
+    return path
+
+
+@pytest.mark.parametrize("reader", ["rdflib", "build"])
+def test_an_entity_bomb_behind_200_kb_of_comment_is_refused(tmp_path, reader):
+    from thbkg.build.sources import plan_sources, read_sources
+
+    bomb = _padded_bomb(tmp_path / "padded.rdf")
+    with pytest.raises(LoadError, match="declares a DTD or entities") as refused:
+        if reader == "rdflib":  # thbkg validate, export --data
+            load_dataset([bomb])
+        else:  # thbkg build, pyoxigraph's parser
+            list(read_sources(plan_sources([bomb])))
+    assert refused.value.line == 3  # where the DOCTYPE is
+
+
+def test_thbkg_build_and_validate_refuse_the_padded_bomb(tmp_path):
+    import subprocess
+    import sys
+
+    bomb = _padded_bomb(tmp_path / "padded.rdf")
+    for command in (["validate", str(bomb)], ["build", str(bomb), "--out", str(tmp_path / "release")]):
+        done = subprocess.run([sys.executable, "-m", "thbkg.cli", *command], capture_output=True, text=True,
+                              timeout=60)  # refused at once, not after minutes of expansion
+        assert done.returncode == 2 and "declares a DTD or entities" in done.stderr + done.stdout, done
+        assert "Traceback" not in done.stderr
+    assert not (tmp_path / "release" / "current").exists()

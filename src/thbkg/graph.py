@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+import io
 import json
 import os
-import re
 import sys
 import threading
 from collections.abc import Iterable, Iterator
@@ -20,6 +20,7 @@ from rdflib.plugins.parsers.notation3 import BadSyntax
 from rdflib.util import guess_format
 
 from thbkg.namespaces import GRAPH, bind_prefixes
+from thbkg.xml_guard import XmlRefused, check_xml
 
 __all__ = [
     "DEFAULT_MAX_BYTES",
@@ -40,7 +41,6 @@ DEFAULT_MAX_BYTES = 64 * 1024 * 1024
 
 _FORMATS = {"ttl": "turtle", "trig": "trig", "nt": "nt", "nq": "nquads", "jsonld": "json-ld", "json": "json-ld",
             "rdf": "xml", "owl": "xml", "xml": "xml", "n3": "n3"}
-_DOCTYPE_ENTITY = re.compile(rb"<!DOCTYPE[^>\[]*\[[^\]]*<!ENTITY", re.IGNORECASE | re.DOTALL)
 
 
 class LoadError(Exception):
@@ -196,9 +196,11 @@ def _syntax_error(path: Path, exc: BadSyntax) -> LoadError:
 
 
 def _check_safe(path: Path, data: bytes, fmt: str) -> None:
-    if fmt == "xml" and _DOCTYPE_ENTITY.search(data[:65536]):
-        raise LoadError(path, "RDF/XML declares DTD entities (possible entity-expansion or external-file attack): "
-                              "remove the <!DOCTYPE ...> block")
+    if fmt == "xml":
+        try:
+            check_xml(io.BytesIO(data))
+        except XmlRefused as exc:
+            raise LoadError(path, str(exc), exc.line) from None
     if fmt == "json-ld":
         try:
             json.loads(data)
