@@ -116,3 +116,13 @@ def test_validate_an_impossible_date_reports_it_without_a_traceback(tmp_path):
     assert done.returncode == 1
     assert "Traceback" not in done.stdout + done.stderr and "Failed to convert" not in done.stderr
     assert "2021-13-45" in done.stdout and "must be a real date" in done.stdout
+
+
+def test_query_takes_text_or_standard_input(runner):
+    text = "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }"
+    given = runner.invoke(main, ["query", text, "--format", "csv"])
+    assert given.exit_code == 0 and given.output.splitlines()[0] == "n" and int(given.output.splitlines()[1]) > 5000
+    piped = runner.invoke(main, ["query", "-", "--format", "csv"], input=text)
+    assert piped.exit_code == 0 and piped.output == given.output
+    empty = runner.invoke(main, ["query", "-"], input="")
+    assert empty.exit_code == 2 and "standard input holds no query" in empty.output

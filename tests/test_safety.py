@@ -26,7 +26,7 @@ TIMEOUT_MESSAGE = "did not finish within 3 s and was stopped"
 MEMORY_MESSAGE = "needed more memory than a query may use"
 CRASH_MESSAGE = "crashed its worker"
 PROCESSES, WORKERS = 2, 2
-#: Each web process also keeps one worker for the queries its pages ask (see QueryPool).
+#: Each web process may also start one worker for the queries its pages ask (see QueryPool).
 RESERVED = 1
 
 
@@ -95,7 +95,7 @@ def assert_recovered(server: Server) -> None:
     deadline = time.monotonic() + 60
     while True:
         tree = _tree(server.process.pid)
-        if len(_workers(server)) == PROCESSES * (WORKERS + RESERVED) and not any(state == "Z" for _, state, _ in tree.values()):
+        if PROCESSES * WORKERS <= len(_workers(server)) <= PROCESSES * (WORKERS + RESERVED) and not any(state == "Z" for _, state, _ in tree.values()):
             before = sum(cpu for _, _, cpu in tree.values())
             time.sleep(2)
             used = sum(cpu for _, _, cpu in _tree(server.process.pid).values()) - before
@@ -267,7 +267,7 @@ def test_the_memory_cap_stops_a_memory_bomb():
             response = _post(http, _doubling(35))
             assert response.status_code == 503 and MEMORY_MESSAGE in response.text, response.text
             deadline = time.monotonic() + 60
-            while len(_workers(running)) != 1 + RESERVED:
+            while not 1 <= len(_workers(running)) <= 1 + RESERVED:
                 assert time.monotonic() < deadline, "the worker was not replaced"
                 time.sleep(0.5)
             assert_serving(running, http, "memory bomb")

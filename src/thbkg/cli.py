@@ -187,19 +187,20 @@ _ANSWER_TYPES = {"table": "text/csv", "csv": "text/csv", "json": "application/sp
 @memory_option
 def query(query: str | None, fmt: str, data: tuple[Path, ...], store: Path | None, backend_url: str | None,
           list_queries: bool, timeout: float, max_memory: int) -> None:
-    """Run a SPARQL file, or a bundled query by name (e.g. `cq-01`), against the graph."""
+    """Run a query against the graph: a SPARQL file, a bundled query by name (e.g. `cq-01`), the text
+    of a query, or `-` to read it from standard input."""
     from thbkg.build.opening import answer_once, open_backend
 
-    from thbkg.queries import find_query, load_queries, render_answer
+    from thbkg.queries import load_queries, query_from_argument, render_answer
 
     if list_queries:
         for named in load_queries():
             click.echo(f"{named.name}\t{named.question}")
         return
     if not query:
-        _fail("give a query file or name, or --list to see the bundled ones")
+        _fail("give a query file, a bundled name, the query text or - (standard input); --list shows the names")
     try:
-        named = find_query(query)
+        named = query_from_argument(query)
         with bounded(timeout, max_memory * 2**20):
             backend = open_backend(store=store, backend=backend_url, data=data, timeout=timeout, log=_say)
             from thbkg.sparql_guard import inspect_query
@@ -314,7 +315,7 @@ def diagram(view: str, fmt: str, output: Path | None) -> None:
                    "affecting the others).")
 @click.option("--queue-length", type=click.IntRange(min=0), default=None,
               help="Public queries that may wait when every worker (or engine connection) is busy; more get 503 "
-                   "with Retry-After at once. Default: four per worker.")
+                   "with Retry-After at once. Default: 32 per worker.")
 @click.option("--queue-wait", type=click.FloatRange(min=0), default=DEFAULTS.queue_wait, show_default=True,
               help="Seconds a waiting public query waits for a worker at most, then gets 503 with Retry-After.")
 @click.option("--cache/--no-cache", default=DEFAULTS.cache, show_default=True,

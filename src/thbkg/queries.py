@@ -5,8 +5,11 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
+import sys
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TextIO
 
 import rdflib.plugins.sparql
 from rdflib import Dataset, Graph
@@ -20,6 +23,7 @@ __all__ = [
     "find_query",
     "format_table",
     "load_queries",
+    "query_from_argument",
     "render_answer",
     "render_result",
     "result_rows",
@@ -63,6 +67,22 @@ def load_queries(folder: Path | None = None, pattern: str = "cq-*.rq") -> list[N
     """Every query file matching ``pattern`` in ``folder`` (default: the bundled queries)."""
     folder = folder or bundle_dir() / "queries"
     return [NamedQuery.from_path(p) for p in sorted(folder.glob(pattern))]
+
+
+_QUERY_TEXT = re.compile(r"(?is)^\s*(?:#[^\n]*\n\s*)*(?:(?:PREFIX|BASE)\b|(?:SELECT|ASK|CONSTRUCT|DESCRIBE)\b)")
+
+
+def query_from_argument(argument: str, stdin: TextIO | None = None, folder: Path | None = None) -> NamedQuery:
+    """What ``thbkg query`` was given: ``-`` (the query on standard input), a file, the text of a
+    query (it starts with PREFIX, BASE or a query form), or the name of a bundled query."""
+    if argument == "-":
+        text = (stdin or sys.stdin).read()
+        if not text.strip():
+            raise QueryError("standard input holds no query: pipe one in, e.g. echo 'ASK {}' | thbkg query -")
+        return NamedQuery(Path("stdin.rq"), "(standard input)", text, None)
+    if not Path(argument).is_file() and _QUERY_TEXT.match(argument):
+        return NamedQuery(Path("query.rq"), "(query text)", argument, None)
+    return find_query(argument, folder)
 
 
 def find_query(name_or_path: str, folder: Path | None = None) -> NamedQuery:

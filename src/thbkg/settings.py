@@ -27,7 +27,7 @@ class Settings:
     #: Most requests in flight to the remote engine at once (per web process).
     backend_connections: int = 8
     #: Public queries that may wait for a worker (or an engine connection) when all are busy; None:
-    #: four per worker. A query beyond it gets 503 with Retry-After at once.
+    #: 32 per worker. A query beyond it gets 503 with Retry-After at once.
     queue_length: int | None = None
     #: Seconds a public query waits for a worker at most (within its timeout), then 503 with Retry-After.
     queue_wait: float = 5.0

@@ -46,7 +46,7 @@ class RemoteBackend:
         self.url = url
         # Requests to the engine beyond max_in_flight wait here, boundedly (503 with Retry-After past it).
         self.admission = Admission(max_in_flight, max_waiting=queue_length if queue_length is not None else
-                                   4 * max_in_flight, max_wait=min(queue_wait, timeout))
+                                   32 * max_in_flight, max_wait=min(queue_wait, timeout))
         self.description = f"remote SPARQL endpoint {url}"
         self.timeout = timeout
         self.max_in_flight = max_in_flight

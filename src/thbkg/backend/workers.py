@@ -119,8 +119,9 @@ class QueryPool:
     with a hard timeout counted from its call.
 
     ``workers`` processes answer public queries; ``reserved`` more answer the queries pages ask for
-    (``priority``), so a resource page never waits behind heavy public queries. A page query takes a
-    public worker too when one is free, and then goes before the public queries waiting for it.
+    (``priority``) when every public worker is busy, so a resource page never waits behind heavy
+    public queries (they are started the first time that happens: an idle server holds none). A page
+    query takes a free public worker first, and goes before the public queries waiting for one.
     """
 
     def __init__(self, spec: StoreSpec, *, workers: int = 4, timeout: float = 30.0,
@@ -130,9 +131,10 @@ class QueryPool:
         self.size = workers + reserved
         self.timeout = timeout
         self.memory_bytes = memory_bytes
-        self.public = Admission(workers, max_waiting=queue_length if queue_length is not None else 4 * workers,
+        self.public = Admission(workers, max_waiting=queue_length if queue_length is not None else 32 * workers,
                                 max_wait=min(queue_wait, timeout))
         self.reserved = Admission(reserved, max_waiting=0, max_wait=0.0)
+        self._reserved_started: asyncio.Future | None = None
         self._context = multiprocessing.get_context("spawn")
         self._idle: asyncio.Queue[_Worker] = asyncio.Queue()
         self._all: set[_Worker] = set()
@@ -182,7 +184,17 @@ class QueryPool:
         worker.kill()
 
     async def start(self) -> None:
-        await asyncio.gather(*(self._spawn() for _ in range(self.size)))
+        """Start the public workers; the reserved ones start when a page first finds those busy."""
+        await asyncio.gather(*(self._spawn() for _ in range(self.public.slots)))
+
+    async def _start_reserved(self) -> None:
+        if self._reserved_started is None:
+            self._reserved_started = asyncio.gather(*(self._spawn() for _ in range(self.reserved.slots)))
+        try:
+            await asyncio.shield(self._reserved_started)
+        except QueryFailed:
+            self._reserved_started = None  # tried again by the next page that needs it
+            raise
 
     async def run(self, *, priority: bool = False, **job):
         """Evaluate ``job`` (Engine.run keyword arguments) in a worker; return its Answer.
@@ -193,8 +205,15 @@ class QueryPool:
         """
         loop = asyncio.get_running_loop()
         deadline = loop.time() + self.timeout
-        if priority and self.reserved.try_acquire():
+        if priority and self.public.try_acquire():
+            admission = self.public
+        elif priority and self.reserved.try_acquire():  # every public worker is busy: a page's own worker
             admission = self.reserved
+            try:
+                await self._start_reserved()
+            except BaseException:
+                admission.release()
+                raise
         else:
             await self.public.acquire(priority=priority)
             admission = self.public

@@ -43,6 +43,8 @@ from thbkg.sparql_guard import QueryRefused, QueryShape, shape_of
 __all__ = ["Settings", "ThbSparqlRouter", "create_app", "make_backend"]
 
 _ALIASES = MEDIA_ALIASES
+#: A linked-data page asked for as JSON is JSON-LD (the other aliases are the SPARQL ones).
+_PAGE_ALIASES = {**MEDIA_ALIASES, "application/json": "application/ld+json"}
 _SD_FORMATS = {"text/turtle": "turtle", "application/ld+json": "json-ld", "application/rdf+xml": "xml"}
 
 
@@ -245,7 +247,7 @@ def create_app(release: Release, settings: Settings) -> FastAPI:
         if extension:
             media_type = by_extension[extension]
         else:
-            media_type = negotiate(request.headers.get("accept"), ["text/html", *RDF_PAGE_FORMATS], _ALIASES)
+            media_type = negotiate(request.headers.get("accept"), ["text/html", *RDF_PAGE_FORMATS], _PAGE_ALIASES)
             if media_type is None:
                 return _error(406, "available as text/html, " + ", ".join(RDF_PAGE_FORMATS))
             if media_type == "text/html":
@@ -259,13 +261,14 @@ def create_app(release: Release, settings: Settings) -> FastAPI:
                 return path[: -len(ext)], ext
         return path, None
 
-    @app.get("/id/{path:path}", summary="Dereference a resource IRI (HTML, Turtle, JSON-LD, N-Triples)")
+    @app.api_route("/id/{path:path}", methods=["GET", "HEAD"],
+                   summary="Dereference a resource IRI (HTML, Turtle, JSON-LD, N-Triples)")
     async def resource(path: str, request: Request) -> Response:
         path, extension = split_extension(path)
         iri = URIRef(f"{BASE}id/{path}")
         accept = request.headers.get("accept")
         try:
-            if extension is None and negotiate(accept, ["text/html", *RDF_PAGE_FORMATS], _ALIASES) == "text/html":
+            if extension is None and negotiate(accept, ["text/html", *RDF_PAGE_FORMATS], _PAGE_ALIASES) == "text/html":
                 if not await resource_exists(backend_of(), iri):
                     return Response(_not_found_page(iri), status_code=404, media_type="text/html; charset=utf-8")
                 return Response(await render_html(backend_of(), iri), media_type="text/html; charset=utf-8",
@@ -280,13 +283,13 @@ def create_app(release: Release, settings: Settings) -> FastAPI:
     ontology_page = release.ontology_page.read_text(encoding="utf-8") if release.ontology_page else None
     ontology_graphs: list[Graph] = []
 
-    @app.get("/ontology", summary="The ontology (HTML, Turtle, JSON-LD, N-Triples)")
-    @app.get("/ontology{extension}", include_in_schema=False)
+    @app.api_route("/ontology", methods=["GET", "HEAD"], summary="The ontology (HTML, Turtle, JSON-LD, N-Triples)")
+    @app.api_route("/ontology{extension}", methods=["GET", "HEAD"], include_in_schema=False)
     async def ontology(request: Request, extension: str | None = None) -> Response:
         if extension and extension not in {ext for _, ext in RDF_PAGE_FORMATS.values()}:
             return _error(404, "no such ontology format")
         accept = request.headers.get("accept")
-        if not extension and negotiate(accept, ["text/html", *RDF_PAGE_FORMATS], _ALIASES) == "text/html":
+        if not extension and negotiate(accept, ["text/html", *RDF_PAGE_FORMATS], _PAGE_ALIASES) == "text/html":
             if ontology_page is None:
                 return _error(404, "this release holds no ontology graph")
             return Response(ontology_page, media_type="text/html; charset=utf-8", headers={"Vary": "Accept"})
