@@ -67,12 +67,17 @@ def inputs_digest(sources: Sequence[Source], extras: Sequence[Path]) -> tuple[st
     return overall, inputs
 
 
-def _clear_leftovers(out: Path) -> None:
-    """Remove the folders of builds into ``out`` that were killed (their process is gone)."""
+def _clear_leftovers(out: Path, log: Log | None = None) -> None:
+    """Remove the folders of builds into ``out`` that were killed (their process is gone), saying so."""
+    removed = 0
     for leftover in out.glob(".part-*"):
         pid = leftover.name.split("-")[1]
         if pid.isdigit() and not _alive(int(pid)):
             shutil.rmtree(leftover, ignore_errors=True)
+            removed += 1
+    if removed and log:
+        log(f"{removed} earlier build(s) into {out} were interrupted (killed, crashed or out of disk) before "
+            "they were complete; the release they would have replaced stayed current; removed what they left")
 
 
 def _alive(pid: int) -> bool:
@@ -150,7 +155,7 @@ def build_release(sources: Sequence[Path] | None = None, out: Path | None = None
     digest, inputs = inputs_digest(planned, [*shape_files, *query_files])
     _check_target(out)
     out.mkdir(parents=True, exist_ok=True)
-    _clear_leftovers(out)
+    _clear_leftovers(out, log)
     # Unique per build, not only per process: RocksDB keeps a process-wide set of the stores it has
     # locked, and a store of an earlier build in this process that is not yet freed (a logged
     # traceback can hold it) would refuse the same path.
@@ -260,6 +265,8 @@ def ensure_release(out: Path | None = None, *, progress: Progress | None = None,
     digest, _ = inputs_digest(plan_sources(None), [*shapes_paths(), *query_files])
     if (out / MANIFEST).is_file() and not (out / CURRENT).exists():
         shutil.rmtree(out)  # a release laid out before versions existed: built again below
+    if out.is_dir():
+        _clear_leftovers(out, log)
     try:
         release = Release.open(out)
     except ReleaseError:
