@@ -130,3 +130,14 @@ def test_a_build_killed_at_any_stage_leaves_the_previous_release_current(tmp_pat
     assert again.returncode == 0, again.stderr
     assert "interrupted" in again.stderr and "removed" in again.stderr
     assert not list(out.glob(".part-*")), "the killed builds' folders were not cleared"
+
+def test_a_build_past_its_timeout_gives_up_and_writes_nothing(tmp_path):
+    big = tmp_path / "big.nt"
+    with big.open("w", encoding="utf-8") as handle:
+        for number in range(300_000):
+            handle.write(f'<http://example.org/s{number}> <http://example.org/p> "value {number}" .\n')
+    out = tmp_path / "release"
+    done = subprocess.run([sys.executable, "-m", "thbkg.cli", "build", str(big), "--out", str(out), "--timeout", "1"],
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 2 and "gave up after 1 s" in done.stderr and "Traceback" not in done.stderr
+    assert not (out / CURRENT).exists() and not list(out.glob(".part-*"))

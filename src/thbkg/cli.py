@@ -149,18 +149,22 @@ def validate(paths: tuple[Path, ...], fmt: str, shapes: tuple[Path, ...], show_w
               help="The release folder to write (default: the bundled graph's, in the user's cache).")
 @click.option("--queries", "queries_dir", type=click.Path(exists=True, file_okay=False, path_type=Path), default=None,
               help="Folder of competency questions (cq-*.rq) to publish with the release (default: the bundled ones).")
-def build(sources: tuple[Path, ...], out: Path | None, queries_dir: Path | None) -> None:
+@click.option("--timeout", type=click.FloatRange(min=1), default=None,
+              help="Give up (exit 2, nothing written) after this many seconds. Default: no limit.")
+def build(sources: tuple[Path, ...], out: Path | None, queries_dir: Path | None, timeout: float | None) -> None:
     """Compile RDF sources (default: the bundled ontology, vocabularies and data) into a release folder.
 
     The release holds an Oxigraph store bulk-loaded from the sources, the SHACL verdict and report,
     dumps with their sha256, VoID statistics, the query catalogue and the ontology's documentation.
     It is written aside and renamed into place when complete. Exit status: 0 built and conforming,
-    1 built but not conforming to the shapes (see validation.txt), 2 could not build.
+    1 built but not conforming to the shapes (see validation.txt), 2 could not build. Memory is
+    bounded by streaming (sources are parsed as they are read, validated in batches), not by a cap:
+    RocksDB aborts the process when an address-space cap stops one of its threads.
     """
     from thbkg.build.compile import build_release
 
     try:
-        with _build_bars() as progress:
+        with bounded(timeout), _build_bars() as progress:
             release = build_release(list(sources) or None, out, queries_dir=queries_dir, progress=progress,
                                     log=_say)
     except _failures() as exc:
