@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 
 import httpx
+import pytest
 from click.testing import CliRunner
 
 from conftest import ROOT, Server
@@ -141,3 +142,30 @@ def test_a_build_past_its_timeout_gives_up_and_writes_nothing(tmp_path):
                           capture_output=True, text=True, timeout=120)
     assert done.returncode == 2 and "gave up after 1 s" in done.stderr and "Traceback" not in done.stderr
     assert not (out / CURRENT).exists() and not list(out.glob(".part-*"))
+
+
+def _file_size_cap(limit: int):
+    """A child whose writes past ``limit`` bytes per file fail (EFBIG), as writes fail on a full disk."""
+    import resource
+
+    def apply() -> None:
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # the write fails instead of killing the process
+        resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
+
+    return apply
+
+
+@pytest.mark.parametrize("limit", [300_000, 12_000_000])
+def test_a_build_whose_writes_fail_leaves_the_previous_release_current(tmp_path, limit):
+    out = tmp_path / "release"
+    assert CliRunner().invoke(main, ["build", "--out", str(out)]).exit_code == 0
+    current = os.readlink(out / CURRENT)
+    big = tmp_path / "big.nt"
+    with big.open("w", encoding="utf-8") as handle:
+        for number in range(300_000):
+            handle.write(f'<http://example.org/s{number}> <http://example.org/p> "value {number}" .\n')
+    done = subprocess.run([sys.executable, "-m", "thbkg.cli", "build", str(big), "--out", str(out)],
+                          capture_output=True, text=True, timeout=300, preexec_fn=_file_size_cap(limit))
+    assert done.returncode == 2 and "cannot write the release" in done.stderr and "Traceback" not in done.stderr
+    assert os.readlink(out / CURRENT) == current and Release.open(out).path.name == current
+    assert not list(out.glob(".part-*"))
