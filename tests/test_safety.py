@@ -10,16 +10,16 @@ performance target: they are generous liveness bounds for a noisy two-core machi
 
 from __future__ import annotations
 
-import os
 import socket
 import threading
 import time
-from pathlib import Path
 
 import httpx
 import pytest
 
 from conftest import Server
+from processes import process_tree as _tree
+from processes import query_workers
 from test_endpoint import LABEL_QUERY
 
 TIMEOUT_MESSAGE = "did not finish within 3 s and was stopped"
@@ -40,46 +40,6 @@ def server():
 # -- Liveness --------------------------------------------------------------------------------
 
 
-def _processes() -> dict[int, tuple[int, str, float]]:
-    """pid -> (parent pid, state, CPU seconds) of every process."""
-    ticks = os.sysconf("SC_CLK_TCK")
-    table = {}
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            text = (entry / "stat").read_text()
-        except OSError:
-            continue
-        fields = text[text.rindex(")") + 2:].split()
-        table[int(entry.name)] = (int(fields[1]), fields[0], (int(fields[11]) + int(fields[12])) / ticks)
-    return table
-
-
-def _tree(root: int) -> dict[int, tuple[int, str, float]]:
-    table = _processes()
-    tree, frontier = {}, [root]
-    while frontier:
-        pid = frontier.pop()
-        if pid in table:
-            tree[pid] = table[pid]
-            frontier += [child for child, (parent, _, _) in table.items() if parent == pid]
-    return tree
-
-
-def _workers(server: Server) -> list[int]:
-    """The live query workers of every web process of ``server``."""
-    workers = []
-    for pid, (_, state, _) in _tree(server.process.pid).items():
-        try:
-            command = Path(f"/proc/{pid}/cmdline").read_bytes()
-        except OSError:
-            continue
-        if b"spawn_main" in command and state != "Z":
-            workers.append(pid)
-    return workers
-
-
 def assert_serving(server: Server, client: httpx.Client, case: str) -> None:
     assert server.process.poll() is None, "the server died"
     assert client.get("/health", timeout=3).status_code == 200
@@ -95,7 +55,7 @@ def assert_recovered(server: Server) -> None:
     deadline = time.monotonic() + 60
     while True:
         tree = _tree(server.process.pid)
-        if PROCESSES * WORKERS <= len(_workers(server)) <= PROCESSES * (WORKERS + RESERVED) and not any(state == "Z" for _, state, _ in tree.values()):
+        if PROCESSES * WORKERS <= len(query_workers(server.process.pid)) <= PROCESSES * (WORKERS + RESERVED) and not any(state == "Z" for _, state, _ in tree.values()):
             before = sum(cpu for _, _, cpu in tree.values())
             time.sleep(2)
             used = sum(cpu for _, _, cpu in _tree(server.process.pid).values()) - before
@@ -267,7 +227,7 @@ def test_the_memory_cap_stops_a_memory_bomb():
             response = _post(http, _doubling(35))
             assert response.status_code == 503 and MEMORY_MESSAGE in response.text, response.text
             deadline = time.monotonic() + 60
-            while not 1 <= len(_workers(running)) <= 1 + RESERVED:
+            while not 1 <= len(query_workers(running.process.pid)) <= 1 + RESERVED:
                 assert time.monotonic() < deadline, "the worker was not replaced"
                 time.sleep(0.5)
             assert_serving(running, http, "memory bomb")

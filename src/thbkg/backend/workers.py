@@ -120,8 +120,9 @@ class QueryPool:
 
     ``workers`` processes answer public queries; ``reserved`` more answer the queries pages ask for
     (``priority``) when every public worker is busy, so a resource page never waits behind heavy
-    public queries (they are started the first time that happens: an idle server holds none). A page
-    query takes a free public worker first, and goes before the public queries waiting for one.
+    public queries. They start with the first page query (a server that only answers ``/sparql``
+    holds none). A page query takes a free public worker first, and goes before the public queries
+    waiting for one.
     """
 
     def __init__(self, spec: StoreSpec, *, workers: int = 4, timeout: float = 30.0,
@@ -205,6 +206,8 @@ class QueryPool:
         """
         loop = asyncio.get_running_loop()
         deadline = loop.time() + self.timeout
+        if priority and self._reserved_started is None:  # the first page: its worker starts beside it
+            self._reserved_started = asyncio.gather(*(self._spawn() for _ in range(self.reserved.slots)))
         if priority and self.public.try_acquire():
             admission = self.public
         elif priority and self.reserved.try_acquire():  # every public worker is busy: a page's own worker
