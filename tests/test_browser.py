@@ -126,3 +126,16 @@ def test_ontology_documentation_works_offline(server, browser):
     loaded = browser.execute_script("return performance.getEntriesByType('resource').map(e => e.name)")
     assert [url for url in requested_urls(browser) + loaded if not ours(url, server.url)] == []
     browser.save_screenshot(str(ARTIFACTS / "ontology.png"))
+
+
+def test_api_documentation_works_offline(server, browser):
+    """Swagger UI draws the OpenAPI with its scripts from our server (fastapi-offline)."""
+    wait = WebDriverWait(browser, 30)
+    requested_urls(browser)
+    severe_console_errors(browser)
+    browser.get(server.url + "/docs")
+    wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, ".swagger-ui .opblock"))
+    assert "/sparql" in browser.find_element(By.TAG_NAME, "body").text
+    loaded = browser.execute_script("return performance.getEntriesByType('resource').map(e => e.name)")
+    assert [url for url in requested_urls(browser) + loaded if not ours(url, server.url)] == []
+    assert severe_console_errors(browser) == []

@@ -18,6 +18,7 @@ from html import escape
 from fastapi import FastAPI, Request, Response
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.staticfiles import StaticFiles
+from fastapi_offline import FastAPIOffline
 from rdflib import Graph, URIRef
 from rdflib.namespace import RDF
 from rdflib_endpoint import SparqlRouter
@@ -208,7 +209,9 @@ def create_app(release: Release, settings: Settings) -> FastAPI:
     def backend_of() -> Backend:
         return holder["backend"]
 
-    app = FastAPI(title="THB-KG SPARQL endpoint", version="0.1.0", lifespan=lifespan,
+    # FastAPI's /docs loads Swagger UI from a CDN: fastapi-offline serves it from the package. No /redoc:
+    # ReDoc's page fetches its logo from cdn.redoc.ly.
+    app = FastAPIOffline(title="THB-KG SPARQL endpoint", version="0.1.0", lifespan=lifespan, redoc_url=None,
                   description="France's fight against trafficking in human beings, as a knowledge graph. "
                               "Read-only SPARQL 1.1 endpoint, linked-data pages and dumps.")
     app.add_middleware(CORSMiddleware, allow_origins=["*"], allow_credentials=False, allow_methods=["GET", "POST", "HEAD"],
