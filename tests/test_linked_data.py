@@ -43,3 +43,11 @@ def test_no_page_names_an_internal_graph_as_a_source(server, client):
             page = pages.get(path)
             assert page.status_code == 200, path
             assert "urn:x-rdflib" not in page.text, path
+
+
+def test_the_service_description_is_readable_in_a_browser(client):
+    page = client.get("/sparql", headers={"Accept": "text/html,application/xhtml+xml,*/*;q=0.8"})
+    assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
+    assert "sd:Service" in page.text and "urn:x-rdflib" not in page.text
+    turtle = client.get("/sparql", headers={"Accept": "text/turtle"})
+    assert turtle.headers["content-type"].startswith("text/turtle") and "sd:Service" in turtle.text

@@ -166,8 +166,14 @@ class ThbSparqlRouter(SparqlRouter):
         if media_type is None:
             return _error(406, "the service description is available as text/turtle, application/ld+json or "
                                "application/rdf+xml")
-        if media_type == "text/html" and accept and "text/html" in accept:
-            return Response(status_code=303, headers={"Location": "/"})
+        if media_type == "text/html" and accept and "text/html" in accept:  # a browser: the description, readable
+            turtle = self.service_description.serialize(format="turtle")
+            page = ('<!doctype html><html lang="en"><head><meta charset="utf-8"><title>SPARQL service description '
+                    '— THB-KG</title></head><body><h1>SPARQL service description</h1><p>What this endpoint is '
+                    'and does (SPARQL 1.1 Service Description), in Turtle; also as <code>text/turtle</code>, '
+                    '<code>application/ld+json</code> or <code>application/rdf+xml</code> by Accept. '
+                    f'<a href="/">Query the graph</a>.</p><pre>{escape(turtle)}</pre></body></html>')
+            return Response(page, media_type="text/html; charset=utf-8", headers={"Vary": "Accept"})
         media_type = "text/turtle" if media_type == "text/html" else media_type
         return Response(self.service_description.serialize(format=_SD_FORMATS[media_type]), media_type=media_type)
 
