@@ -126,3 +126,34 @@ def test_query_takes_text_or_standard_input(runner):
     assert piped.exit_code == 0 and piped.output == given.output
     empty = runner.invoke(main, ["query", "-"], input="")
     assert empty.exit_code == 2 and "standard input holds no query" in empty.output
+
+
+NEW_FACT = """@prefix thb: <https://w3id.org/thbkg/ontology#> .
+@prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> .
+@prefix prov: <http://www.w3.org/ns/prov#> .
+@prefix xsd: <http://www.w3.org/2001/XMLSchema#> .
+<https://w3id.org/thbkg/graph/source/r9> {
+<https://w3id.org/thbkg/id/event/new-meeting> a thb:Meeting ; rdfs:label "A meeting"@en, "Une réunion"@fr ;
+  thb:startDate "2024-05-02"^^xsd:date ; prov:wasDerivedFrom <https://w3id.org/thbkg/id/source/r9> .
+}
+"""
+
+
+def test_validate_a_new_file_with_the_bundled_graph_as_context_or_alone(runner, tmp_path):
+    """A new fact citing a bundled source conforms beside the bundled graph; alone, the source is
+    missing. Only the new file's resources are reported, each finding once."""
+    new = tmp_path / "new.trig"
+    new.write_text(NEW_FACT, encoding="utf-8")
+    beside = runner.invoke(main, ["validate", str(new), "--format", "json"])
+    assert beside.exit_code == 0, beside.output
+    assert json.loads(beside.output)["results"] == []
+    alone = runner.invoke(main, ["validate", "--alone", str(new), "--format", "json"])
+    assert alone.exit_code == 1
+    results = json.loads(alone.output)["results"]
+    assert {r["resource"] for r in results} == {"event:new-meeting"}
+    assert len({(r["resource"], r["property"], r["message"]) for r in results}) == len(results)  # each once
+    broken = tmp_path / "broken.trig"
+    broken.write_text(NEW_FACT.replace('"2024-05-02"^^xsd:date', '"sometime"'), encoding="utf-8")
+    report = runner.invoke(main, ["validate", str(broken)])
+    assert report.exit_code == 1 and "event:new-meeting" in report.output and "thb:startDate" in report.output
+    assert "src:r9" not in report.output.split("event:new-meeting")[0]  # no bundled resource reported

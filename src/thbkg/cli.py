@@ -121,21 +121,27 @@ def main() -> None:
 @click.option("--shapes", "shapes", multiple=True, type=click.Path(exists=True, dir_okay=False, path_type=Path),
               help="Shape file(s) to use instead of the bundled ones (repeatable).")
 @click.option("--warnings", "show_warnings", is_flag=True, help="List every warning in the text report, not just counts.")
+@click.option("--alone", is_flag=True,
+              help="Validate the given files by themselves, without the bundled graph beside them.")
 @timeout_option
 @memory_option
-def validate(paths: tuple[Path, ...], fmt: str, shapes: tuple[Path, ...], show_warnings: bool, timeout: float,
-             max_memory: int) -> None:
-    """Check the graph (or the given RDF files or folders) against the SHACL shapes.
+def validate(paths: tuple[Path, ...], fmt: str, shapes: tuple[Path, ...], show_warnings: bool, alone: bool,
+             timeout: float, max_memory: int) -> None:
+    """Check the graph, or the given RDF files or folders, against the ontology and the SHACL shapes.
 
-    Exit status: 0 conforms, 1 does not conform, 2 could not run (unreadable file, syntax error).
+    Given files are checked with the bundled graph beside them (what they link to is there), and only
+    what they describe is reported; --alone checks them by themselves. Exit status: 0 conforms,
+    1 does not conform, 2 could not run (unreadable file, syntax error).
     """
     try:
         from thbkg.graph import expand_paths, load_dataset
-        from thbkg.validate import validate_dataset
+        from thbkg.validate import validate_dataset, validate_files
 
         with bounded(timeout, max_memory * 2**20):
-            loaded = load_dataset(expand_paths(paths) if paths else None)
-            result = validate_dataset(loaded, list(shapes) or None)
+            if paths:
+                result = validate_files(expand_paths(paths), list(shapes) or None, alone=alone)
+            else:
+                result = validate_dataset(load_dataset(None), list(shapes) or None)
     except _failures() as exc:
         _fail(str(exc))
     output = {"text": lambda: result.to_text(show_warnings), "turtle": result.to_turtle, "json": result.to_json}[fmt]()

@@ -26,6 +26,7 @@ __all__ = [
     "shapes_graph",
     "shapes_paths",
     "validate_dataset",
+    "validate_files",
 ]
 
 
@@ -204,5 +205,53 @@ def validate_dataset(loaded: LoadedDataset, shapes: list[Path] | None = None,
     except Exception as exc:  # pyshacl reports broken shapes as runtime errors
         raise ValidationError(f"SHACL engine failed: {' '.join(str(exc).split())[:400]}") from None
     result = ValidationResult(conforms=bool(conforms), report_graph=bind_prefixes(report))
-    result.findings = findings_of(report, loaded.files_of)
+    result.findings = _once(findings_of(report, loaded.files_of))
     return result
+
+
+def _once(findings: list[Finding]) -> list[Finding]:
+    """Each finding once: a value that breaks a rule stated by two shapes (on a class and on its
+    superclass, say) is one thing for the reader to fix."""
+    seen, kept = set(), []
+    for finding in findings:
+        key = (finding.focus, finding.severity, finding.path, finding.value, finding.message)
+        if key not in seen:
+            seen.add(key)
+            kept.append(finding)
+    return kept
+
+
+def validate_files(paths: list[Path], shapes: list[Path] | None = None, *, alone: bool = False) -> ValidationResult:
+    """The verdict on the resources ``paths`` describe: validated with the bundled graph beside them
+    (so what they link to in it is there), unless ``alone``; findings on the bundled graph's own
+    resources are left out. The report graph keeps only the results the findings come from."""
+    from thbkg.graph import default_paths
+
+    if alone:
+        return validate_dataset(load_dataset(paths), shapes)
+    given = {path.resolve() for path in paths}
+    context = [path for path in default_paths() if path.resolve() not in given]
+    loaded = load_dataset([*context, *paths])
+    result = validate_dataset(loaded, shapes)
+    ours = {node for node, files in loaded.files_of.items() if any(f.resolve() in given for f in files)}
+    findings = [f for f in result.findings if f.focus in ours]
+    report = bind_prefixes(Graph())
+    verdict = BNode()
+    report.add((verdict, RDF.type, SH.ValidationReport))
+    for node in result.report_graph.subjects(RDF.type, SH.ValidationResult):
+        if result.report_graph.value(node, SH.focusNode) in ours:
+            _copy_tree(result.report_graph, node, report)
+            report.add((verdict, SH.result, node))
+    conforms = not any(f.severity == "Violation" for f in findings)
+    report.add((verdict, SH.conforms, Literal(conforms)))
+    return ValidationResult(conforms=conforms, findings=findings, report_graph=report)
+
+
+def _copy_tree(source: Graph, node, target: Graph) -> None:
+    todo = [node]
+    while todo:
+        current = todo.pop()
+        for p, o in source.predicate_objects(current):
+            target.add((current, p, o))
+            if isinstance(o, BNode):
+                todo.append(o)
