@@ -19,6 +19,8 @@ from thbkg.pyshacl_tuning import pyshacl_tuned
 
 __all__ = [
     "Finding",
+    "copy_result",
+    "each_once",
     "findings_of",
     "ValidationError",
     "ValidationResult",
@@ -205,11 +207,11 @@ def validate_dataset(loaded: LoadedDataset, shapes: list[Path] | None = None,
     except Exception as exc:  # pyshacl reports broken shapes as runtime errors
         raise ValidationError(f"SHACL engine failed: {' '.join(str(exc).split())[:400]}") from None
     result = ValidationResult(conforms=bool(conforms), report_graph=bind_prefixes(report))
-    result.findings = _once(findings_of(report, loaded.files_of))
+    result.findings = each_once(findings_of(report, loaded.files_of))
     return result
 
 
-def _once(findings: list[Finding]) -> list[Finding]:
+def each_once(findings: list[Finding]) -> list[Finding]:
     """Each finding once: a value that breaks a rule stated by two shapes (on a class and on its
     superclass, say) is one thing for the reader to fix."""
     seen, kept = set(), []
@@ -240,18 +242,21 @@ def validate_files(paths: list[Path], shapes: list[Path] | None = None, *, alone
     report.add((verdict, RDF.type, SH.ValidationReport))
     for node in result.report_graph.subjects(RDF.type, SH.ValidationResult):
         if result.report_graph.value(node, SH.focusNode) in ours:
-            _copy_tree(result.report_graph, node, report)
-            report.add((verdict, SH.result, node))
+            copy_result(result.report_graph, node, report, verdict)
     conforms = not any(f.severity == "Violation" for f in findings)
     report.add((verdict, SH.conforms, Literal(conforms)))
     return ValidationResult(conforms=conforms, findings=findings, report_graph=report)
 
 
-def _copy_tree(source: Graph, node, target: Graph) -> None:
-    todo = [node]
+def copy_result(source: Graph, result, target: Graph, report) -> None:
+    """One ``sh:ValidationResult`` of ``source`` and the blank nodes it holds (paths, nested results)
+    into ``target``, as a result of the ``report`` node there."""
+    todo = [result]
     while todo:
         current = todo.pop()
         for p, o in source.predicate_objects(current):
             target.add((current, p, o))
             if isinstance(o, BNode):
                 todo.append(o)
+    target.add((report, RDF.type, SH.ValidationReport))
+    target.add((report, SH.result, result))

@@ -29,7 +29,8 @@ from rdflib.namespace import RDF, RDFS, SH
 from thbkg.backend.reading import to_rdflib
 from thbkg.namespaces import GRAPH, bind_prefixes
 from thbkg.pyshacl_tuning import focus_nodes_only, pyshacl_tuned
-from thbkg.validate import ValidationError, ValidationResult, findings_of, ontology_graph, shapes_graph
+from thbkg.validate import (ValidationError, ValidationResult, copy_result, each_once, findings_of,
+                            ontology_graph, shapes_graph)
 
 __all__ = ["BATCH_SIZE", "focus_nodes", "shadow_quad", "validate_store"]
 
@@ -155,9 +156,9 @@ def _validate_batch(store: ox.Store, batch: list, shacl: Graph, ontology: Graph)
     kept = Graph()
     for result in list(batch_report.subjects(RDF.type, SH.ValidationResult)):
         if batch_report.value(result, SH.focusNode) in own:
-            _copy_result(batch_report, result, kept)
+            copy_result(batch_report, result, kept, _REPORT)
     kept.add((_REPORT, RDF.type, SH.ValidationReport))
-    return kept, [f for f in findings_of(batch_report, {}) if f.focus in own]
+    return kept, each_once([f for f in findings_of(batch_report, {}) if f.focus in own])
 
 
 #: What a validation process holds: its read-only view of the shadow store, the shapes and ontology.
@@ -245,17 +246,3 @@ def validate_store(store: ox.Store | Path, shapes: list[Path] | None = None, *, 
         report.add((verdict, RDF.type, SH.ValidationReport))
     report.add((verdict, SH.conforms, Literal(conforms)))
     return ValidationResult(conforms=conforms, findings=findings, report_graph=report)
-
-
-def _copy_result(source: Graph, result, target: Graph) -> None:
-    """One sh:ValidationResult and the blank nodes it holds (paths, nested results) into ``target``."""
-    todo = [result]
-    while todo:
-        node = todo.pop()
-        for p, o in source.predicate_objects(node):
-            target.add((node, p, o))
-            if isinstance(o, BNode):
-                todo.append(o)
-    report = next(iter(target.subjects(RDF.type, SH.ValidationReport)), _REPORT)
-    target.add((report, RDF.type, SH.ValidationReport))
-    target.add((report, SH.result, result))
