@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import httpx
 import pytest
 
@@ -51,3 +53,17 @@ def test_the_service_description_is_readable_in_a_browser(client):
     assert "sd:Service" in page.text and "urn:x-rdflib" not in page.text
     turtle = client.get("/sparql", headers={"Accept": "text/turtle"})
     assert turtle.headers["content-type"].startswith("text/turtle") and "sd:Service" in turtle.text
+
+
+def test_json_ld_pages_are_compacted_with_the_published_context(client):
+    context = client.get("/context.jsonld").json()["@context"]
+    assert context["thb"] == "https://w3id.org/thbkg/ontology#"
+    page = client.get(RESOURCE, headers={"Accept": "application/ld+json"}).json()
+    assert page["@context"]["thb"] == context["thb"]
+    text = json.dumps(page)
+    assert "thb:" in text and "https://w3id.org/thbkg/ontology#" not in text.replace(context["thb"], "", 1)
+    from rdflib import Graph
+
+    expanded = Graph().parse(data=client.get(RESOURCE + ".ttl").text, format="turtle")
+    compacted = Graph().parse(data=json.dumps(page), format="json-ld")
+    assert len(compacted) == len(expanded) and set(compacted) == set(expanded)  # nothing lost

@@ -12,6 +12,7 @@ twice and ignore Accept for DESCRIBE) are replaced by ours, see ``ThbSparqlRoute
 from __future__ import annotations
 
 import asyncio
+import json
 from contextlib import asynccontextmanager
 from html import escape
 
@@ -36,7 +37,7 @@ from thbkg.endpoint.pictures_pages import add_picture_routes
 from thbkg.endpoint.protocol import MAX_BODY, ProtocolError, SparqlRequest, negotiate, read_request
 from thbkg.endpoint.ui import STATIC_DIR, render_ui
 from thbkg.formats import FORMAT_NAMES, GRAPH_MEDIA_TYPES, MEDIA_ALIASES, RESULT_MEDIA_TYPES, named_format
-from thbkg.namespaces import BASE, GRAPH, SD, bind_prefixes
+from thbkg.namespaces import BASE, GRAPH, PREFIXES, SD, bind_prefixes
 from thbkg.queries import NamedQuery, load_queries
 from thbkg.settings import Settings
 from thbkg.sparql_guard import QueryRefused, QueryShape, shape_of
@@ -44,6 +45,8 @@ from thbkg.sparql_guard import QueryRefused, QueryShape, shape_of
 __all__ = ["Settings", "ThbSparqlRouter", "create_app", "make_backend"]
 
 _ALIASES = MEDIA_ALIASES
+#: The JSON-LD context of every JSON-LD page (published at /context.jsonld): the one prefix map.
+JSONLD_CONTEXT = {"@context": dict(PREFIXES)}
 #: A linked-data page asked for as JSON is JSON-LD (the other aliases are the SPARQL ones).
 _PAGE_ALIASES = {**MEDIA_ALIASES, "application/json": "application/ld+json"}
 _SD_FORMATS = {"text/turtle": "turtle", "application/ld+json": "json-ld", "application/rdf+xml": "xml"}
@@ -241,6 +244,10 @@ def create_app(release: Release, settings: Settings) -> FastAPI:
     async def ui() -> Response:
         return Response(ui_page, media_type="text/html; charset=utf-8")
 
+    @app.get("/context.jsonld", summary="The JSON-LD context of every JSON-LD page: the graph's prefixes")
+    async def jsonld_context() -> Response:
+        return Response(json.dumps(JSONLD_CONTEXT, indent=1), media_type="application/ld+json")
+
     @app.get("/favicon.ico", include_in_schema=False)
     async def favicon() -> Response:  # no icon; a 204 keeps browsers from logging a 404 on every page
         return Response(status_code=204)
@@ -262,7 +269,11 @@ def create_app(release: Release, settings: Settings) -> FastAPI:
             if media_type == "text/html":
                 media_type = "text/turtle"
         fmt = RDF_PAGE_FORMATS[media_type][0]
-        return Response(graph.serialize(format=fmt), media_type=media_type, headers={"Vary": "Accept"})
+        if fmt == "json-ld":  # compacted with the graph's prefixes, the context it publishes at /context.jsonld
+            body = graph.serialize(format=fmt, context=JSONLD_CONTEXT["@context"], auto_compact=True)
+        else:
+            body = graph.serialize(format=fmt)
+        return Response(body, media_type=media_type, headers={"Vary": "Accept"})
 
     def split_extension(path: str) -> tuple[str, str | None]:
         for _, ext in RDF_PAGE_FORMATS.values():
