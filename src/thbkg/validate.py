@@ -19,7 +19,7 @@ from thbkg.pyshacl_tuning import pyshacl_tuned
 
 __all__ = [
     "Finding",
-    "copy_result",
+    "copy_results",
     "each_once",
     "findings_of",
     "ValidationError",
@@ -239,24 +239,24 @@ def validate_files(paths: list[Path], shapes: list[Path] | None = None, *, alone
     findings = [f for f in result.findings if f.focus in ours]
     report = bind_prefixes(Graph())
     verdict = BNode()
-    report.add((verdict, RDF.type, SH.ValidationReport))
-    for node in result.report_graph.subjects(RDF.type, SH.ValidationResult):
-        if result.report_graph.value(node, SH.focusNode) in ours:
-            copy_result(result.report_graph, node, report, verdict)
+    copy_results(result.report_graph, ours, report, verdict)
     conforms = not any(f.severity == "Violation" for f in findings)
     report.add((verdict, SH.conforms, Literal(conforms)))
     return ValidationResult(conforms=conforms, findings=findings, report_graph=report)
 
 
-def copy_result(source: Graph, result, target: Graph, report) -> None:
-    """One ``sh:ValidationResult`` of ``source`` and the blank nodes it holds (paths, nested results)
-    into ``target``, as a result of the ``report`` node there."""
-    todo = [result]
-    while todo:
-        current = todo.pop()
-        for p, o in source.predicate_objects(current):
-            target.add((current, p, o))
-            if isinstance(o, BNode):
-                todo.append(o)
+def copy_results(source: Graph, focus: set, target: Graph, report) -> None:
+    """Every ``sh:ValidationResult`` of ``source`` about a node of ``focus``, with the blank nodes it
+    holds (paths, nested results), into ``target`` as a result of the ``report`` node there."""
     target.add((report, RDF.type, SH.ValidationReport))
-    target.add((report, SH.result, result))
+    for result in list(source.subjects(RDF.type, SH.ValidationResult)):
+        if source.value(result, SH.focusNode) not in focus:
+            continue
+        todo = [result]
+        while todo:
+            current = todo.pop()
+            for p, o in source.predicate_objects(current):
+                target.add((current, p, o))
+                if isinstance(o, BNode):
+                    todo.append(o)
+        target.add((report, SH.result, result))

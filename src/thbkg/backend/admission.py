@@ -47,10 +47,6 @@ class Admission:
     def waiting(self) -> int:
         return sum(not f.done() for queue in self._queues.values() for f in queue)
 
-    @property
-    def busy(self) -> int:
-        return self.slots - self._free
-
     def try_acquire(self) -> bool:
         """Take a free slot if there is one and nobody waits for it; never wait."""
         if self._free > 0 and not self.waiting:

@@ -185,14 +185,18 @@ class QueryPool:
         worker.kill()
 
     async def start(self) -> None:
-        """Start the public workers; the reserved ones start when a page first finds those busy."""
+        """Start the public workers; the reserved ones start with the first page query."""
         await asyncio.gather(*(self._spawn() for _ in range(self.public.slots)))
 
-    async def _start_reserved(self) -> None:
+    def _reserved_starting(self) -> asyncio.Future:
+        """The start of the reserved workers, begun the first time it is asked for."""
         if self._reserved_started is None:
             self._reserved_started = asyncio.gather(*(self._spawn() for _ in range(self.reserved.slots)))
+        return self._reserved_started
+
+    async def _start_reserved(self) -> None:
         try:
-            await asyncio.shield(self._reserved_started)
+            await asyncio.shield(self._reserved_starting())
         except QueryFailed:
             self._reserved_started = None  # tried again by the next page that needs it
             raise
@@ -206,8 +210,8 @@ class QueryPool:
         """
         loop = asyncio.get_running_loop()
         deadline = loop.time() + self.timeout
-        if priority and self._reserved_started is None:  # the first page: its worker starts beside it
-            self._reserved_started = asyncio.gather(*(self._spawn() for _ in range(self.reserved.slots)))
+        if priority:  # the first page: its worker starts beside it
+            self._reserved_starting()
         if priority and self.public.try_acquire():
             admission = self.public
         elif priority and self.reserved.try_acquire():  # every public worker is busy: a page's own worker

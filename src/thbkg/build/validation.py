@@ -19,6 +19,7 @@ the bundled graph and on every invalid fixture.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import nullcontext
 from pathlib import Path
 
 import pyoxigraph as ox
@@ -29,7 +30,7 @@ from rdflib.namespace import RDF, RDFS, SH
 from thbkg.backend.reading import to_rdflib
 from thbkg.namespaces import GRAPH, bind_prefixes
 from thbkg.pyshacl_tuning import focus_nodes_only, pyshacl_tuned
-from thbkg.validate import (ValidationError, ValidationResult, copy_result, each_once, findings_of,
+from thbkg.validate import (ValidationError, ValidationResult, copy_results, each_once, findings_of,
                             ontology_graph, shapes_graph)
 
 __all__ = ["BATCH_SIZE", "focus_nodes", "shadow_quad", "validate_store"]
@@ -154,10 +155,7 @@ def _validate_batch(store: ox.Store, batch: list, shacl: Graph, ontology: Graph)
     except Exception as exc:  # pyshacl reports broken shapes as runtime errors
         raise ValidationError(f"SHACL engine failed: {' '.join(str(exc).split())[:400]}") from None
     kept = Graph()
-    for result in list(batch_report.subjects(RDF.type, SH.ValidationResult)):
-        if batch_report.value(result, SH.focusNode) in own:
-            copy_result(batch_report, result, kept, _REPORT)
-    kept.add((_REPORT, RDF.type, SH.ValidationReport))
+    copy_results(batch_report, own, kept, _REPORT)
     return kept, each_once([f for f in findings_of(batch_report, {}) if f.focus in own])
 
 
@@ -174,13 +172,13 @@ def _batch_in_worker(batch: list) -> tuple[bytes, list]:
     return kept.serialize(format="nt", encoding="utf-8"), findings
 
 
-def _batch_results(store: ox.Store | Path, nodes: list, shapes: list[Path] | None, batch_size: int,
-                   processes: int) -> Iterator[tuple[int, Graph | bytes, list]]:
-    """(nodes done, report of the batch, findings) for each batch in order: in this process, or, for a
-    store on disk with more than one batch, in ``processes`` processes each reading it read-only."""
+def _batch_results(store: ox.Store | Path, opened: ox.Store, nodes: list, shapes: list[Path] | None,
+                   batch_size: int, processes: int) -> Iterator[tuple[int, Graph | bytes, list]]:
+    """(nodes done, report of the batch, findings) for each batch in order: in this process over
+    ``opened``, or, for a store on disk with more than one batch, in ``processes`` processes each
+    reading it read-only."""
     batches = list(_batches(nodes, batch_size))
     if isinstance(store, ox.Store) or processes < 2 or len(batches) < 2:
-        opened = store if isinstance(store, ox.Store) else ox.Store.read_only(str(store))
         shacl, ontology = shapes_graph(shapes), ontology_graph()
         for batch in batches:
             yield (len(batch), *_validate_batch(opened, batch, shacl, ontology))
@@ -212,16 +210,13 @@ def validate_store(store: ox.Store | Path, shapes: list[Path] | None = None, *, 
     graph stays empty, so the memory taken does not grow with the number of results (a large graph
     has tens of thousands of warnings, each some ten triples).
     """
-    shacl = shapes_graph(shapes)
     opened = store if isinstance(store, ox.Store) else ox.Store.read_only(str(store))
-    nodes = focus_nodes(opened, shacl, ontology_graph())
-    del opened
+    nodes = focus_nodes(opened, shapes_graph(shapes), ontology_graph())
     report = bind_prefixes(Graph())
     findings = []
     done = 0
-    written = report_path.open("wb") if report_path else None
-    try:
-        for count, kept, batch_findings in _batch_results(store, nodes, shapes, batch_size, processes):
+    with report_path.open("wb") if report_path else nullcontext() as written:
+        for count, kept, batch_findings in _batch_results(store, opened, nodes, shapes, batch_size, processes):
             if written:
                 written.write(kept if isinstance(kept, bytes) else kept.serialize(format="nt", encoding="utf-8"))
             elif isinstance(kept, bytes):
@@ -232,14 +227,10 @@ def validate_store(store: ox.Store | Path, shapes: list[Path] | None = None, *, 
             done += count
             if progress:
                 progress("validating", done, len(nodes))
-    finally:
+        conforms = not any(f.severity == "Violation" for f in findings)
         if written:
-            written.close()
-    conforms = not any(f.severity == "Violation" for f in findings)
-    if written:
-        with report_path.open("ab") as handle:
-            handle.write(f"{_REPORT.n3()} <{SH.conforms}> {Literal(conforms).n3()} .\n".encode())
-        return ValidationResult(conforms=conforms, findings=findings, report_graph=report)
+            written.write(f"{_REPORT.n3()} <{SH.conforms}> {Literal(conforms).n3()} .\n".encode())
+            return ValidationResult(conforms=conforms, findings=findings, report_graph=report)
     verdict = next(iter(report.subjects(RDF.type, SH.ValidationReport)), None)
     if verdict is None:
         verdict = BNode()
