@@ -38,7 +38,7 @@ def expected_rows(query) -> list[dict]:
 def test_query_page_runs_a_competency_question_offline(server, browser):
     wait = WebDriverWait(browser, 30)
     requested_urls(browser)  # drop what the browser did before this test
-    browser.get(server.url + "/")
+    browser.get(server.url + "/editor")
 
     tabs = wait.until(lambda d: len(found := d.find_elements(By.CSS_SELECTOR, ".yasgui .tabsList .tab a[role=tab]"))
                       == len(QUERIES) and found)
@@ -83,7 +83,7 @@ def test_query_page_runs_a_competency_question_offline(server, browser):
 def test_our_prefixes_are_offered_in_a_new_tab(server, browser):
     wait = WebDriverWait(browser, 30)
     requested_urls(browser)  # drop what the browser did before this test
-    browser.get(server.url + "/")
+    browser.get(server.url + "/editor")
     wait.until(ec.element_to_be_clickable((By.CSS_SELECTOR, ".yasgui .tabsList .addTab"))).click()
     wait.until(lambda d: len(d.find_elements(By.CSS_SELECTOR, ".yasgui .tabsList .tab")) == len(QUERIES) + 1)
     endpoint = wait.until(ec.visibility_of_element_located((By.CSS_SELECTOR, ".tabPanel.active .autocomplete")))

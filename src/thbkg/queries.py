@@ -18,6 +18,7 @@ from rdflib.query import Result
 from thbkg.graph import bundle_dir, network_forbidden
 
 __all__ = [
+    "OTHER_THEME",
     "NamedQuery",
     "QueryError",
     "find_query",
@@ -34,33 +35,54 @@ __all__ = [
 rdflib.plugins.sparql.SPARQL_LOAD_GRAPHS = False
 
 
+#: The theme of a query file without a ``# Theme:`` line.
+OTHER_THEME = "Other questions"
+
+
 class QueryError(Exception):
     """A query file that cannot be found, parsed or run."""
 
 
 @dataclass(frozen=True)
 class NamedQuery:
-    """A SPARQL file: its question (first comment line), its text and its expected results."""
+    """A SPARQL file: its question (first comment line), its text, its expected results and its theme
+    (a ``# Theme:`` comment line, which groups the questions on the home page)."""
 
     path: Path
     question: str
     text: str
     expected: Path | None
+    theme: str = OTHER_THEME
 
     @property
     def name(self) -> str:
         return self.path.stem
+
+    @property
+    def explanation(self) -> str:
+        """The comment block under the question (its ``Expected:`` and ``Theme:`` lines left out), as prose."""
+        lines = []
+        for line in self.text.splitlines()[1:]:
+            if not line.startswith("#"):
+                break
+            comment = line[1:].strip()
+            if comment.partition(":")[0].strip().lower() not in {"expected", "theme"}:
+                lines.append(comment)
+        return " ".join(line for line in lines if line)
 
     @classmethod
     def from_path(cls, path: Path) -> "NamedQuery":
         text = path.read_text(encoding="utf-8")
         comments = [line[1:].strip() for line in text.splitlines() if line.startswith("#")]
         question = comments[0] if comments else path.stem
-        expected = None
+        expected, theme = None, OTHER_THEME
         for comment in comments:
-            if comment.lower().startswith("expected:"):
-                expected = path.parent / comment.split(":", 1)[1].strip()
-        return cls(path=path, question=question, text=text, expected=expected)
+            key, _, value = comment.partition(":")
+            if key.strip().lower() == "expected" and value.strip():
+                expected = path.parent / value.strip()
+            elif key.strip().lower() == "theme" and value.strip():
+                theme = value.strip()
+        return cls(path=path, question=question, text=text, expected=expected, theme=theme)
 
 
 def load_queries(folder: Path | None = None, pattern: str = "cq-*.rq") -> list[NamedQuery]:

@@ -13,7 +13,7 @@ from thbkg.backend import Backend
 from thbkg.backend.engine import Answer
 from thbkg.namespaces import bind_prefixes
 
-__all__ = ["QUADS_QUERY", "ask", "construct", "dataset_of", "graph_of", "rows_of", "select", "sparql_iri", "to_rdflib"]
+__all__ = ["QUADS_QUERY", "ask", "construct", "dataset_of", "graph_of", "rows_of", "select", "solutions_of", "sparql_iri", "to_rdflib"]
 
 _TSV = "text/tab-separated-values"
 _NT = "application/n-triples"
@@ -39,6 +39,11 @@ def to_rdflib(term: ox.NamedNode | ox.BlankNode | ox.Literal | None) -> Node | N
 
 def rows_of(answer: Answer) -> list[dict[str, Node]]:
     """The rows of a SELECT answer serialised as TSV (lossless), unbound variables left out."""
+    return solutions_of(answer)[1]
+
+
+def solutions_of(answer: Answer) -> tuple[list[str], list[dict[str, Node]]]:
+    """The variables (in the query's order) and rows of a SELECT answer serialised as TSV."""
     solutions = ox.parse_query_results(answer.body, format=ox.QueryResultsFormat.TSV)
     names = [variable.value for variable in solutions.variables]
     rows = []
@@ -49,7 +54,7 @@ def rows_of(answer: Answer) -> list[dict[str, Node]]:
             if value is not None:
                 row[name] = to_rdflib(value)
         rows.append(row)
-    return rows
+    return names, rows
 
 
 def _triples(body: bytes) -> Iterator[tuple[Node, Node, Node]]:

@@ -14,7 +14,6 @@ from __future__ import annotations
 import asyncio
 import json
 from contextlib import asynccontextmanager
-from html import escape
 
 from fastapi import FastAPI, Request, Response
 from fastapi.middleware.cors import CORSMiddleware
@@ -28,14 +27,16 @@ from thbkg.backend import Answer, Backend, BackendError
 from thbkg.backend.reading import construct
 from thbkg.build.release import Release
 from thbkg.endpoint.cache import ResultCache
+from thbkg.endpoint import templating
 from thbkg.endpoint.downloads import add_download_routes
 from thbkg.endpoint.fastpath import CORS_EXPOSED, CORS_HEADERS, SparqlFastPath, accept_of, etag_matches
 from thbkg.endpoint.graphview import add_graph_routes
 from thbkg.endpoint.network_reader import NetworkReader
-from thbkg.endpoint.pages import RDF_PAGE_FORMATS, describe, render_html, resource_exists
+from thbkg.endpoint.pages import RDF_PAGE_FORMATS, describe, render_html, render_not_found, resource_exists
 from thbkg.endpoint.pictures_pages import add_picture_routes
 from thbkg.endpoint.protocol import MAX_BODY, ProtocolError, SparqlRequest, negotiate, read_request
-from thbkg.endpoint.ui import STATIC_DIR, render_ui
+from thbkg.endpoint.questions_pages import add_question_routes
+from thbkg.endpoint.ui import STATIC_DIR
 from thbkg.formats import FORMAT_NAMES, GRAPH_MEDIA_TYPES, MEDIA_ALIASES, RESULT_MEDIA_TYPES, named_format
 from thbkg.namespaces import BASE, GRAPH, PREFIXES, SD, bind_prefixes
 from thbkg.queries import NamedQuery, load_queries
@@ -171,12 +172,10 @@ class ThbSparqlRouter(SparqlRouter):
                                "application/rdf+xml")
         if media_type == "text/html" and accept and "text/html" in accept:  # a browser: the description, readable
             turtle = self.service_description.serialize(format="turtle")
-            page = ('<!doctype html><html lang="en"><head><meta charset="utf-8"><title>SPARQL service description '
-                    '— THB-KG</title></head><body><h1>SPARQL service description</h1><p>What this endpoint is '
-                    'and does (SPARQL 1.1 Service Description), in Turtle; also as <code>text/turtle</code>, '
-                    '<code>application/ld+json</code> or <code>application/rdf+xml</code> by Accept. '
-                    f'<a href="/">Query the graph</a>.</p><pre>{escape(turtle)}</pre></body></html>')
-            return Response(page, media_type="text/html; charset=utf-8", headers={"Vary": "Accept"})
+            return templating.page("rdf_document.html", turtle=turtle, headers={"Vary": "Accept"},
+                                   title="SPARQL service description",
+                                   description="What this endpoint is and does (SPARQL 1.1 Service Description). "
+                                               "Queries go to /sparql (GET with ?query=, or POST).")
         media_type = "text/turtle" if media_type == "text/html" else media_type
         return Response(self.service_description.serialize(format=_SD_FORMATS[media_type]), media_type=media_type)
 
@@ -237,12 +236,8 @@ def create_app(release: Release, settings: Settings) -> FastAPI:
     add_picture_routes(app, backend_of)
     triples = release.manifest["counts"]["triples"]
 
-    ui_page = render_ui(queries)
+    add_question_routes(app, queries, backend_of, settings)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
-
-    @app.get("/", include_in_schema=False)
-    async def ui() -> Response:
-        return Response(ui_page, media_type="text/html; charset=utf-8")
 
     @app.get("/context.jsonld", summary="The JSON-LD context of every JSON-LD page: the graph's prefixes")
     async def jsonld_context() -> Response:
@@ -290,14 +285,14 @@ def create_app(release: Release, settings: Settings) -> FastAPI:
         try:
             if extension is None and negotiate(accept, ["text/html", *RDF_PAGE_FORMATS], _PAGE_ALIASES) == "text/html":
                 if not await resource_exists(backend_of(), iri):
-                    return Response(_not_found_page(iri), status_code=404, media_type="text/html; charset=utf-8")
+                    return Response(render_not_found(iri), status_code=404, media_type="text/html; charset=utf-8")
                 return Response(await render_html(backend_of(), iri), media_type="text/html; charset=utf-8",
                                 headers={"Vary": "Accept"})
             graph = await describe(backend_of(), iri)
         except (BackendError, QueryRefused) as exc:
             return _error(exc.status, str(exc))
         if graph is None:
-            return Response(_not_found_page(iri), status_code=404, media_type="text/html; charset=utf-8")
+            return Response(render_not_found(iri), status_code=404, media_type="text/html; charset=utf-8")
         return rdf_response(graph, request, extension)
 
     ontology_page = release.ontology_page.read_text(encoding="utf-8") if release.ontology_page else None
@@ -322,9 +317,3 @@ def create_app(release: Release, settings: Settings) -> FastAPI:
         return rdf_response(ontology_graphs[0], request, extension)
 
     return app
-
-
-def _not_found_page(iri: URIRef) -> str:
-    return (f'<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Not found — THB-KG</title></head>'
-            f"<body><h1>Not found</h1><p>THB-KG has no resource <code>{escape(str(iri))}</code>.</p>"
-            f'<p><a href="/">Search the graph with SPARQL</a></p></body></html>')

@@ -9,6 +9,7 @@ from rdflib import Graph
 
 from thbkg.build.release import Release
 from thbkg.catalogue import dcat_description, void_description
+from thbkg.endpoint.templating import page
 from thbkg.endpoint.protocol import negotiate
 
 __all__ = ["add_download_routes"]
@@ -24,26 +25,26 @@ def add_download_routes(app: FastAPI, release: Release, public_url: str) -> None
     dcat = dcat_description(dumps, public_url)
     by_name = {dump.name: dump for dump in dumps}
 
-    def rdf(graph, request: Request) -> Response:
-        media_type = negotiate(request.headers.get("accept"), list(_RDF))
+    def rdf(graph, request: Request, title: str, description: str) -> Response:
+        accept = request.headers.get("accept")
+        if accept and negotiate(accept, [*_RDF, "text/html"]) == "text/html":  # a browser: readable
+            return page("rdf_document.html", title=title, description=description,
+                        turtle=graph.serialize(format="turtle"), headers={"Vary": "Accept"})
+        media_type = negotiate(accept, list(_RDF))
         if media_type is None:
             return Response("406 available as " + ", ".join(_RDF) + "\n", status_code=406, media_type="text/plain")
         return Response(graph.serialize(format=_RDF[media_type]), media_type=media_type, headers={"Vary": "Accept"})
 
     @app.get("/.well-known/void", summary="VoID description with class and property partitions")
     async def void_route(request: Request) -> Response:
-        return rdf(void, request)
+        return rdf(void, request, "VoID description of THB-KG",
+                   "The dataset's statistics (triples, classes, properties, named graphs) and where to reach it.")
 
     @app.get("/download/", summary="The dumps, described in DCAT with their sha256 checksums")
     async def catalogue(request: Request) -> Response:
         if negotiate(request.headers.get("accept"), ["text/html", *_RDF]) == "text/html":
-            rows = "".join(f'<li><a href="/download/{d.name}">{d.name}</a> ({d.media_type}, {d.size:,} bytes) '
-                           f"sha256 <code>{d.sha256}</code></li>" for d in dumps)
-            return Response(f'<!doctype html><html lang="en"><head><meta charset="utf-8"><title>THB-KG dumps</title>'
-                            f"</head><body><h1>THB-KG dumps</h1><ul>{rows}</ul>"
-                            f'<p>DCAT: <a href="/download/?format=ttl">Turtle</a></p></body></html>',
-                            media_type="text/html; charset=utf-8")
-        return rdf(dcat, request)
+            return page("downloads.html", dumps=dumps, headers={"Vary": "Accept"})
+        return rdf(dcat, request, "The dumps in DCAT", "The dump files with their formats and sha256.")
 
     @app.get("/download/{name}", summary="One dump file (TriG, N-Quads or JSON-LD, named graphs kept)")
     async def download(name: str) -> Response:

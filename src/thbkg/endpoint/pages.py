@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from html import escape
-from urllib.parse import quote
+from dataclasses import dataclass
 
 from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import RDF, RDFS
@@ -12,10 +11,11 @@ from rdflib.term import Node
 
 from thbkg.backend import Backend
 from thbkg.backend.reading import ask, construct, select, sparql_iri
+from thbkg.endpoint.templating import local_href, render
 from thbkg.formats import PAGE_MEDIA_TYPES
-from thbkg.namespaces import BASE, GRAPH, THB, bind_prefixes
+from thbkg.namespaces import GRAPH, THB, bind_prefixes
 
-__all__ = ["RDF_PAGE_FORMATS", "describe", "render_html", "resource_exists"]
+__all__ = ["RDF_PAGE_FORMATS", "describe", "render_html", "render_not_found", "resource_exists"]
 
 #: media type -> rdflib serializer name, and the file extension that selects it.
 RDF_PAGE_FORMATS = {media: ({"text/turtle": "turtle", "application/ld+json": "json-ld",
@@ -64,16 +64,21 @@ class _Labels:
                 return str(label)
         return str(labels[0]) if labels else _NAMESPACES.normalizeUri(node)
 
-    def link(self, node: Node) -> str:
+    def term(self, node: Node) -> "_Term":
+        """What a template shows of ``node``: its label, linked where it is an IRI."""
         if isinstance(node, URIRef):
-            href = str(node)
-            if href.startswith(BASE):
-                href = "/" + href.removeprefix(BASE)
-            return f'<a href="{escape(href)}">{escape(self.text(node))}</a>'
+            return _Term(self.text(node), local_href(node), str(node))
         if isinstance(node, Literal):
-            suffix = f' <span class="lang">@{escape(node.language)}</span>' if node.language else ""
-            return f"{escape(str(node))}{suffix}"
-        return escape(str(node))
+            return _Term(str(node), lang=node.language)
+        return _Term(str(node))
+
+
+@dataclass(frozen=True)
+class _Term:
+    text: str
+    href: str | None = None
+    iri: str | None = None
+    lang: str | None = None
 
 
 async def render_html(backend: Backend, iri: URIRef) -> str:
@@ -94,46 +99,28 @@ async def render_html(backend: Backend, iri: URIRef) -> str:
              *(row[k] for row in incoming for k in ("s", "p")),
              *(row[k] for row in claims for k in ("claim", "status") if k in row)}
     labels = await _Labels.of(backend, terms)
-    rows = []
-    for (p, o), sources in sorted(stated.items(), key=lambda item: (str(item[0][0]), str(item[0][1]))):
-        cited = ", ".join(labels.link(g) for g in sorted(sources, key=str))
-        rows.append(f"<tr><td>{labels.link(p)}</td><td>{labels.link(o)}</td><td>{cited}</td></tr>")
-    incoming_rows = [f"<tr><td>{labels.link(row['s'])}</td><td>{labels.link(row['p'])}</td></tr>"
+    statements = [{"property": labels.term(p), "value": labels.term(o),
+                   "sources": [labels.term(g) for g in sorted(sources, key=str)]}
+                  for (p, o), sources in sorted(stated.items(), key=lambda item: (str(item[0][0]), str(item[0][1])))]
+    incoming_rows = [{"subject": labels.term(row["s"]), "property": labels.term(row["p"])}
                      for row in sorted(incoming, key=lambda r: (str(r["s"]), str(r["p"])))]
-    claim_items = []
-    seen = set()
+    claim_items, seen = [], set()
     for row in sorted(claims, key=lambda r: str(r["claim"])):
         claim = row["claim"]
         if claim in seen:
             continue
         seen.add(claim)
         status = row.get("status")
-        status_label = labels.text(status) if status is not None else "no status"
-        css = "contested" if status is not None and not str(status).endswith("/verified") else "verified"
-        text = row.get("text") or labels.text(claim)
-        claim_items.append(f'<li class="{css}"><strong>{escape(status_label)}</strong>: '
-                           f'{labels.link(claim)} — “{escape(str(text))}”</li>')
-    types = ", ".join(labels.link(t) for t in sorted({o for p, o in stated if p == RDF.type}, key=str))
-    title, french = labels.text(iri), labels.text(iri, "fr")
-    path = "/" + str(iri).removeprefix(BASE)
-    alternates = " · ".join(f'<a href="{escape(path)}{ext}">{ext[1:]}</a>' for _, ext in RDF_PAGE_FORMATS.values())
-    return f"""<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>{escape(title)} — THB-KG</title>
-<style>
-body{{font-family:system-ui,sans-serif;max-width:70rem;margin:2rem auto;padding:0 1rem;color:#222}}
-table{{border-collapse:collapse;width:100%}}td{{border-top:1px solid #ddd;padding:.3rem;vertical-align:top}}
-.lang{{color:#888;font-size:.8em}}.contested{{background:#fff3cd}}.verified{{background:#eef8ee}}
-code{{font-size:.9em}}
-</style></head><body>
-<p><a href="/">THB-KG</a> · <a href="/sparql">SPARQL</a> ·
-<a href="/graph?iri={escape(quote(str(iri), safe=''))}">show in graph</a></p>
-<h1>{escape(title)}</h1>
-<p lang="fr">{escape(french)}</p>
-<p><code>{escape(str(iri))}</code><br>Types: {types}<br>Also as: {alternates}</p>
-<h2>Properties</h2>
-<table><tr><th>property</th><th>value</th><th>stated by</th></tr>{''.join(rows)}</table>
-<h2>Claims about it</h2>
-<ul>{''.join(claim_items) or '<li>none</li>'}</ul>
-<h2>Incoming links</h2>
-<table><tr><th>from</th><th>property</th></tr>{''.join(incoming_rows) or '<tr><td colspan="2">none</td></tr>'}</table>
-</body></html>"""
+        claim_items.append({"claim": labels.term(claim), "text": str(row.get("text") or ""),
+                            "status": labels.text(status) if status is not None else "no status",
+                            "verified": status is None or str(status).endswith("/verified")})
+    types = [labels.term(t) for t in sorted({o for p, o in stated if p == RDF.type}, key=str)]
+    path = local_href(iri)
+    return render("resource.html", iri=str(iri), title=labels.text(iri), french=labels.text(iri, "fr"),
+                  types=types, statements=statements, claims=claim_items, incoming=incoming_rows,
+                  alternates=[(ext[1:], f"{path}{ext}") for _, ext in RDF_PAGE_FORMATS.values()])
+
+
+def render_not_found(iri: URIRef) -> str:
+    """The page for an IRI of ours that the graph does not describe."""
+    return render("not_found.html", message=f"THB-KG has no resource {iri}.")

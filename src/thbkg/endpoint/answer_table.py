@@ -1,0 +1,134 @@
+"""A SELECT answer as a person reads it: labels instead of IRIs, sources by title, statuses marked, pages.
+
+A column ``x`` of IRIs followed by ``xLabel`` or ``xTitle`` becomes one column of links labelled by
+the label (``source`` + ``sourceTitle`` -> the source's title, linking to its page); other IRIs are
+labelled by the graph (``rdfs:label`` or ``skos:prefLabel``, English first), asked in one query.
+Literals are shown whole (dates, figures, notes).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass, field
+
+from rdflib import Graph, URIRef
+from rdflib.namespace import RDFS, SKOS
+from rdflib.term import Node
+
+from thbkg.backend import Backend
+from thbkg.backend.reading import select, sparql_iri
+from thbkg.endpoint.templating import local_href
+from thbkg.namespaces import bind_prefixes
+
+__all__ = ["PAGE_SIZE", "Cell", "Column", "Table", "answer_table", "columns_of", "heading", "labels_of"]
+
+#: Rows shown per page of a question's answer.
+PAGE_SIZE = 100
+_LABEL_SUFFIXES = ("Label", "Title")
+_VERIFIED = {"", "verified", "accepted"}
+_COMPACT = re.compile(r"[-+]?[\d][\d\-:.,T Z/]*")
+_NAMESPACES = bind_prefixes(Graph()).namespace_manager
+
+
+@dataclass(frozen=True)
+class Cell:
+    text: str
+    href: str | None = None
+    iri: str | None = None
+
+    @property
+    def nowrap(self) -> bool:
+        """A date or a figure, kept on one line (``2002-10-29`` never breaks at its hyphens)."""
+        return len(self.text) <= 24 and _COMPACT.fullmatch(self.text) is not None
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str  # the variable shown (an IRI column when paired with its label)
+    heading: str
+    label: str | None = None  # the variable holding the label of ``name``'s IRIs
+    status: bool = False  # a claim status: marked when it is not "verified"
+
+
+@dataclass
+class Table:
+    columns: list[Column]
+    rows: list[list[Cell]]
+    contested: list[bool]
+    total: int
+    page: int
+    pages: int
+    cut: bool = False  # the engine's row cap cut the answer
+    start: int = field(default=0)
+
+
+def heading(variable: str) -> str:
+    """``inForceForFranceOn`` -> ``In force for France on``: the variable's words, in sentence case
+    (France, the graph's subject, keeps its capital)."""
+    words = re.sub(r"(?<=[a-z0-9])(?=[A-Z])", " ", variable).split()
+    words = [w if w == "France" else w.lower() for w in words]
+    return " ".join(words)[:1].upper() + " ".join(words)[1:]
+
+
+def columns_of(variables: list[str]) -> list[Column]:
+    """The columns shown: each IRI column merged with the label column that follows it."""
+    names = set(variables)
+    merged = {f"{v}{suffix}" for v in variables for suffix in _LABEL_SUFFIXES if f"{v}{suffix}" in names}
+    columns = []
+    for variable in variables:
+        if variable in merged:
+            continue
+        label = next((f"{variable}{s}" for s in _LABEL_SUFFIXES if f"{variable}{s}" in names), None)
+        columns.append(Column(variable, heading(variable), label, variable.lower().endswith("status")))
+    return columns
+
+
+async def labels_of(backend: Backend, iris: set[URIRef]) -> dict[URIRef, str]:
+    """An English (else French, else any) label of each IRI the graph labels, asked in one query."""
+    if not iris:
+        return {}
+    values = " ".join(sorted(sparql_iri(iri) for iri in iris))
+    rows = await select(backend, f"SELECT ?x ?label WHERE {{ VALUES ?x {{ {values} }} "
+                                 f"VALUES ?p {{ {sparql_iri(RDFS.label)} {sparql_iri(SKOS.prefLabel)} }} ?x ?p ?label }}")
+    rank = {"en": 0, "fr": 1}
+    chosen: dict[URIRef, tuple] = {}
+    for row in rows:
+        label = row["label"]
+        key = (rank.get(getattr(label, "language", None) or "", 2), str(label))
+        if row["x"] not in chosen or key < chosen[row["x"]]:
+            chosen[row["x"]] = key
+    return {iri: key[1] for iri, key in chosen.items()}
+
+
+def _text(node: Node | None) -> str:
+    return "" if node is None else str(node)
+
+
+async def answer_table(backend: Backend, variables: list[str], rows: list[dict[str, Node]], *,
+                       page: int = 1, cut: bool = False, page_size: int = PAGE_SIZE) -> Table:
+    """Page ``page`` (from 1) of ``rows`` as readable cells."""
+    columns = columns_of(variables)
+    pages = max(1, math.ceil(len(rows) / page_size))
+    page = min(max(1, page), pages)
+    start = (page - 1) * page_size
+    shown = rows[start:start + page_size]
+    unlabelled = {row[c.name] for row in shown for c in columns
+                  if c.label is None and isinstance(row.get(c.name), URIRef)}
+    labels = await labels_of(backend, unlabelled)
+    cells, contested = [], []
+    for row in shown:
+        line, flagged = [], False
+        for column in columns:
+            value = row.get(column.name)
+            if isinstance(value, URIRef):
+                text = _text(row.get(column.label)) if column.label else labels.get(value, "")
+                line.append(Cell(text or _NAMESPACES.normalizeUri(value), local_href(value), str(value)))
+            else:
+                line.append(Cell(_text(value)))
+                if column.status and _text(value).strip().lower() not in _VERIFIED:
+                    flagged = True
+        cells.append(line)
+        contested.append(flagged)
+    return Table(columns, cells, contested, len(rows), page, pages, cut, start)
+
