@@ -1,4 +1,5 @@
-"""The graph view at /graph: its JSON API over the running server, and the page in a real browser offline."""
+"""The graph view at /graph: its JSON API (under /api/graph/) over the running server, and the page in a real
+browser offline."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ import re
 from urllib.parse import quote
 
 import pytest
-from rdflib.namespace import RDFS
+from rdflib.namespace import RDFS, SKOS
 from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as ec
@@ -18,7 +19,7 @@ from selenium.webdriver.support.ui import WebDriverWait
 
 from browsing import ARTIFACTS, ours, requested_urls, severe_console_errors
 from conftest import ROOT, Server
-from thbkg.endpoint.graphview import MAX_DRAWN_TRIPLES, MAX_SEARCH_CHARS, fold
+from thbkg.endpoint.graphview import API, MAX_DRAWN_TRIPLES, MAX_SEARCH_CHARS, fold
 from thbkg.namespaces import BASE, THB
 
 FRANCE = f"{BASE}id/country/france"
@@ -43,13 +44,13 @@ def select(client, query: str) -> list[dict]:
 
 
 def search(client, text: str) -> list[dict]:
-    response = client.get("/graph/search", params={"q": text})
+    response = client.get("/api/graph/search", params={"q": text})
     assert response.status_code == 200, response.text
     return response.json()["results"]
 
 
 def neighbourhood(client, iri: str) -> dict:
-    response = client.get("/graph/neighbourhood", params={"iri": iri})
+    response = client.get("/api/graph/neighbourhood", params={"iri": iri})
     assert response.status_code == 200, response.text
     return response.json()
 
@@ -94,6 +95,13 @@ def test_search_finds_one_resource_by_its_english_or_french_label(client):
         assert results and results[0]["iri"] == MIPROF, (text, results[:3])
 
 
+@pytest.mark.parametrize("text", ["MIPROF", "miprof", "Miprof"])
+def test_search_finds_a_body_by_its_short_name(client, text):
+    rows = select(client, f'SELECT ?short WHERE {{ <{MIPROF}> <{SKOS.altLabel}> ?short }}')
+    assert {row["short"] for row in rows} == {"MIPROF"}  # its labels are the long names: only this finds it
+    assert search(client, text)[0]["iri"] == MIPROF
+
+
 def test_search_ranks_the_country_first_and_is_limited(client):
     results = search(client, "france")
     assert results[0]["iri"] == FRANCE
@@ -106,7 +114,7 @@ def test_search_ranks_the_country_first_and_is_limited(client):
                                     {"q": "x" * (MAX_SEARCH_CHARS + 1)}],
                          ids=["missing", "empty", "blank", "punctuation", "too-long"])
 def test_search_refuses_empty_or_long_text(client, params):
-    response = client.get("/graph/search", params=params)
+    response = client.get("/api/graph/search", params=params)
     assert response.status_code == 400
     assert response.headers["content-type"].startswith("application/json")
     assert response.json()["error"]
@@ -142,7 +150,7 @@ def test_neighbourhood_of_france_holds_what_links_to_it(client):
 
 def test_neighbourhood_by_node_id_equals_by_iri(client):
     by_iri = neighbourhood(client, FRANCE)
-    by_id = client.get("/graph/neighbourhood", params={"id": by_iri["centre"]})
+    by_id = client.get("/api/graph/neighbourhood", params={"id": by_iri["centre"]})
     assert by_id.status_code == 200
     assert by_id.json() == by_iri
 
@@ -152,14 +160,14 @@ def test_neighbourhood_by_node_id_equals_by_iri(client):
     ({"iri": "not an IRI <>"}, 404), ({"id": "country:atlantis"}, 404),
 ], ids=["missing", "empty", "unknown", "garbage", "unknown-id"])
 def test_neighbourhood_refuses_missing_or_unknown_resources(client, params, status):
-    response = client.get("/graph/neighbourhood", params=params)
+    response = client.get("/api/graph/neighbourhood", params=params)
     assert response.status_code == status
     assert response.headers["content-type"].startswith("application/json")
     assert "<" not in response.json()["error"]
 
 
 def test_whole_graph_elements_are_consistent(client):
-    elements = client.get("/graph/elements").json()["elements"]
+    elements = client.get("/api/graph/elements").json()["elements"]
     ids = node_ids(elements)
     assert len(ids) == len(elements["nodes"]) > 500
     assert len(elements["edges"]) > 1500
@@ -174,7 +182,7 @@ def test_whole_graph_elements_are_consistent(client):
 def test_construct_draws_the_subgraph_with_labels_from_the_whole_graph(client):
     rows = select(client, f"SELECT DISTINCT ?step ?instrument WHERE {{ {STEPS_PATTERN} }}")
     assert rows
-    response = client.post("/graph/construct", data={"query": STEPS_CONSTRUCT})
+    response = client.post("/api/graph/construct", data={"query": STEPS_CONSTRUCT})
     assert response.status_code == 200, response.text
     answer = response.json()
     elements = answer["elements"]
@@ -185,13 +193,13 @@ def test_construct_draws_the_subgraph_with_labels_from_the_whole_graph(client):
     # The query builds no label nor type: they come from the whole graph.
     assert all(node["data"]["label"] != node["data"]["id"] for node in elements["nodes"])
     assert all(node["data"].get("class_label") for node in elements["nodes"])
-    direct = client.post("/graph/construct", content=STEPS_CONSTRUCT.encode(),
+    direct = client.post("/api/graph/construct", content=STEPS_CONSTRUCT.encode(),
                          headers={"Content-Type": "application/sparql-query"})
     assert direct.json() == answer
 
 
 def test_describe_is_drawn_too(client):
-    response = client.post("/graph/construct", data={"query": f"DESCRIBE <{MIPROF}>"})
+    response = client.post("/api/graph/construct", data={"query": f"DESCRIBE <{MIPROF}>"})
     assert response.status_code == 200, response.text
     assert MIPROF in {node["data"].get("iri") for node in response.json()["elements"]["nodes"]}
 
@@ -207,7 +215,7 @@ def test_describe_is_drawn_too(client):
      f"LIMIT {MAX_DRAWN_TRIPLES + 1} }} }}", 422, "at most"),
 ], ids=["select", "ask", "syntax", "service", "update", "from-file", "too-large"])
 def test_construct_refuses_what_is_not_a_drawable_graph_query(client, query, status, says):
-    response = client.post("/graph/construct", data={"query": query})
+    response = client.post("/api/graph/construct", data={"query": query})
     assert response.status_code == status, response.text
     assert says.lower() in response.json()["error"].lower()
 
@@ -218,7 +226,7 @@ def test_construct_refuses_what_is_not_a_drawable_graph_query(client, query, sta
     ({"content": b"x", "headers": {"Content-Type": "text/html"}}, 415),
 ], ids=["no-body", "no-query", "blank-query", "not-utf8", "wrong-type"])
 def test_construct_refuses_bad_requests(client, kwargs, status):
-    response = client.post("/graph/construct", **kwargs)
+    response = client.post("/api/graph/construct", **kwargs)
     assert response.status_code == status, response.text
     assert response.json()["error"]
 
@@ -226,7 +234,7 @@ def test_construct_refuses_bad_requests(client, kwargs, status):
 def test_construct_timeout_is_503(client):
     query = ("CONSTRUCT { ?a <urn:p> ?n } WHERE { { SELECT (COUNT(*) AS ?n) "
              "WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i } } }")
-    response = client.post("/graph/construct", data={"query": query})
+    response = client.post("/api/graph/construct", data={"query": query})
     assert response.status_code == 503
     assert f"within {TIMEOUT} s" in response.json()["error"]
 
@@ -244,6 +252,31 @@ def test_page_loads_only_our_own_assets_under_a_strict_policy(client):
     for source in sources:
         if source.startswith("/static/"):
             assert client.get(source).status_code == 200, source
+
+
+def page_config(client) -> dict:
+    page = client.get("/graph").text
+    return json.loads(re.search(r'id="thbkg-graph-config">(.*?)</script>', page, re.S).group(1))
+
+
+def test_page_names_attributes_by_their_properties_labels(client):
+    config = page_config(client)
+    assert config["api"] == API == "/api/graph"
+    labels = config["attributes"]
+    assert labels["thb_publisherName"] == "publisher name"  # the ontology's English label
+    assert labels["skos_altLabel"] == "short name"
+    assert labels["owl_sameAs"] == "same as"  # no label in the graph: the local name, as words
+    assert all(label and "_" not in label for label in labels.values()), labels
+
+
+@pytest.mark.parametrize("name", ["search", "neighbourhood", "elements", "construct"])
+def test_the_api_left_the_named_graphs_paths(client, name):
+    """/graph/<name> is the named graph https://w3id.org/thbkg/graph/<name>: none is called like the API."""
+    old = client.get(f"/graph/{name}", params={"q": "france"}, headers={"Accept": "text/html"})
+    assert old.status_code == 404 and "has no resource" in old.text
+    assert old.headers["content-type"].startswith("text/html")
+    assert client.get(f"{API}/{name}").status_code in (200, 400, 405)  # there, the API answers
+    assert client.get("/graph/sources", headers={"Accept": "text/html"}).status_code == 200
 
 
 def test_vendored_files_match_their_readme():
@@ -310,6 +343,9 @@ def test_search_pick_and_expand_offline(server, client, browser):
     page_link = browser.find_element(By.ID, "details-page").get_attribute("href")
     assert page_link == server.url + "/id/country/france"
     assert browser.current_url == server.url + "/graph?iri=" + quote(FRANCE, safe="")
+    keys = [cell.text for cell in browser.find_elements(By.CSS_SELECTOR, "#details-attributes th")]
+    assert "ISO 3166-1 alpha-2 code" in keys or any("alpha-2" in key for key in keys), keys
+    assert keys and not [key for key in keys if re.fullmatch(r"[a-z]+_\w+", key)], keys  # no raw thb_x_fr keys
     legend = [item.text for item in browser.find_elements(By.CSS_SELECTOR, "#legend-list li")]
     assert "Country (1)" in legend and any(entry.startswith("Claim (") for entry in legend)
 
@@ -330,7 +366,7 @@ def test_search_pick_and_expand_offline(server, client, browser):
     loaded = browser.execute_script("return performance.getEntriesByType('resource').map(e => e.name)")
     urls = requested_urls(browser)
     assert server.url + "/static/graph/cytoscape-fcose.js" in loaded
-    assert server.url + "/graph/neighbourhood?iri=" + quote(target["iri"], safe="") in urls
+    assert server.url + "/api/graph/neighbourhood?iri=" + quote(target["iri"], safe="") in urls
     assert [url for url in urls + loaded if not ours(url, server.url)] == []
 
 
@@ -353,7 +389,7 @@ def test_double_click_opens_the_linked_data_page(server, browser):
 
 
 def test_whole_graph_draws_every_node(server, client, browser):
-    whole = client.get("/graph/elements").json()["elements"]
+    whole = client.get("/api/graph/elements").json()["elements"]
     requested_urls(browser)
     browser.get(server.url + "/graph")
     WebDriverWait(browser, 30).until(ec.element_to_be_clickable((By.ID, "whole"))).click()
@@ -378,7 +414,7 @@ def test_whole_graph_draws_every_node(server, client, browser):
 
 
 def test_construct_typed_into_the_page_is_drawn(server, client, browser):
-    expected = node_ids(client.post("/graph/construct", data={"query": STEPS_CONSTRUCT}).json()["elements"])
+    expected = node_ids(client.post("/api/graph/construct", data={"query": STEPS_CONSTRUCT}).json()["elements"])
     browser.get(server.url + "/graph")
     wait = WebDriverWait(browser, 30)
     wait.until(ec.element_to_be_clickable((By.CSS_SELECTOR, "#construct-box summary"))).click()
@@ -396,4 +432,4 @@ def test_construct_typed_into_the_page_is_drawn(server, client, browser):
     status = wait.until(ec.visibility_of_element_located((By.CSS_SELECTOR, "#status.error")))
     assert "CONSTRUCT" in status.text
     assert drawn(browser) == expected
-    assert [e for e in severe_console_errors(browser) if "/graph/construct" not in e] == []
+    assert [e for e in severe_console_errors(browser) if "/api/graph/construct" not in e] == []

@@ -92,7 +92,7 @@ def test_the_bundled_release_is_built_once_and_rebuilt_when_a_source_changes(tmp
         assert _label(running.url).startswith("Renamed Mission")
         page = httpx.get(running.url + "/id/organisation/miprof", headers={"Accept": "text/html"}).text
         assert "<h1>Renamed Mission" in page
-        found = httpx.get(running.url + "/graph/search", params={"q": "renamed mission"}).json()["results"]
+        found = httpx.get(running.url + "/api/graph/search", params={"q": "renamed mission"}).json()["results"]
         assert found and found[0]["iri"] == MIPROF
     finally:
         running.stop()

@@ -12,33 +12,31 @@ twice and ignore Accept for DESCRIBE) are replaced by ours, see ``ThbSparqlRoute
 from __future__ import annotations
 
 import asyncio
-import json
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Request, Response
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.staticfiles import StaticFiles
 from fastapi_offline import FastAPIOffline
-from rdflib import Graph, URIRef
+from rdflib import Graph
 from rdflib.namespace import RDF
 from rdflib_endpoint import SparqlRouter
 
 from thbkg.backend import Answer, Backend, BackendError
-from thbkg.backend.reading import construct
 from thbkg.build.release import Release
 from thbkg.endpoint.cache import ResultCache
 from thbkg.endpoint import templating
 from thbkg.endpoint.downloads import add_download_routes
 from thbkg.endpoint.fastpath import CORS_EXPOSED, CORS_HEADERS, SparqlFastPath, accept_of, etag_matches
 from thbkg.endpoint.graphview import add_graph_routes
+from thbkg.endpoint.linked_data import add_linked_data_routes
 from thbkg.endpoint.network_reader import NetworkReader
-from thbkg.endpoint.pages import RDF_PAGE_FORMATS, describe, render_html, render_not_found, resource_exists
 from thbkg.endpoint.pictures_pages import add_picture_routes
 from thbkg.endpoint.protocol import MAX_BODY, ProtocolError, SparqlRequest, negotiate, read_request
 from thbkg.endpoint.questions_pages import add_question_routes
 from thbkg.endpoint.ui import STATIC_DIR
 from thbkg.formats import FORMAT_NAMES, GRAPH_MEDIA_TYPES, MEDIA_ALIASES, RESULT_MEDIA_TYPES, named_format
-from thbkg.namespaces import BASE, GRAPH, PREFIXES, SD, bind_prefixes
+from thbkg.namespaces import BASE, SD, bind_prefixes
 from thbkg.queries import NamedQuery, load_queries
 from thbkg.settings import Settings
 from thbkg.sparql_guard import QueryRefused, QueryShape, shape_of
@@ -46,10 +44,6 @@ from thbkg.sparql_guard import QueryRefused, QueryShape, shape_of
 __all__ = ["Settings", "ThbSparqlRouter", "create_app", "make_backend"]
 
 _ALIASES = MEDIA_ALIASES
-#: The JSON-LD context of every JSON-LD page (published at /context.jsonld): the one prefix map.
-JSONLD_CONTEXT = {"@context": dict(PREFIXES)}
-#: A linked-data page asked for as JSON is JSON-LD (the other aliases are the SPARQL ones).
-_PAGE_ALIASES = {**MEDIA_ALIASES, "application/json": "application/ld+json"}
 _SD_FORMATS = {"text/turtle": "turtle", "application/ld+json": "json-ld", "application/rdf+xml": "xml"}
 
 
@@ -234,14 +228,12 @@ def create_app(release: Release, settings: Settings) -> FastAPI:
     add_graph_routes(app, NetworkReader(backend_of, quads=None if settings.backend_url else
                                         release.manifest["counts"]["quads"]))
     add_picture_routes(app, backend_of)
+    add_linked_data_routes(app, release, settings.public_url, backend_of)
     triples = release.manifest["counts"]["triples"]
 
     add_question_routes(app, queries, backend_of, settings)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
 
-    @app.get("/context.jsonld", summary="The JSON-LD context of every JSON-LD page: the graph's prefixes")
-    async def jsonld_context() -> Response:
-        return Response(json.dumps(JSONLD_CONTEXT, indent=1), media_type="application/ld+json")
 
     @app.get("/favicon.ico", include_in_schema=False)
     async def favicon() -> Response:  # no icon; a 204 keeps browsers from logging a 404 on every page
@@ -252,68 +244,5 @@ def create_app(release: Release, settings: Settings) -> FastAPI:
         backend = holder.get("backend")
         return {"status": "ok", "triples": triples, "workers": getattr(backend, "size", 0),
                 "backend": backend.description if backend else None}
-
-    def rdf_response(graph: Graph, request: Request, extension: str | None) -> Response:
-        by_extension = {ext: media for media, (_, ext) in RDF_PAGE_FORMATS.items()}
-        if extension:
-            media_type = by_extension[extension]
-        else:
-            media_type = negotiate(request.headers.get("accept"), ["text/html", *RDF_PAGE_FORMATS], _PAGE_ALIASES)
-            if media_type is None:
-                return _error(406, "available as text/html, " + ", ".join(RDF_PAGE_FORMATS))
-            if media_type == "text/html":
-                media_type = "text/turtle"
-        fmt = RDF_PAGE_FORMATS[media_type][0]
-        if fmt == "json-ld":  # compacted with the graph's prefixes, the context it publishes at /context.jsonld
-            body = graph.serialize(format=fmt, context=JSONLD_CONTEXT["@context"], auto_compact=True)
-        else:
-            body = graph.serialize(format=fmt)
-        return Response(body, media_type=media_type, headers={"Vary": "Accept"})
-
-    def split_extension(path: str) -> tuple[str, str | None]:
-        for _, ext in RDF_PAGE_FORMATS.values():
-            if path.endswith(ext):
-                return path[: -len(ext)], ext
-        return path, None
-
-    @app.api_route("/id/{path:path}", methods=["GET", "HEAD"],
-                   summary="Dereference a resource IRI (HTML, Turtle, JSON-LD, N-Triples)")
-    async def resource(path: str, request: Request) -> Response:
-        path, extension = split_extension(path)
-        iri = URIRef(f"{BASE}id/{path}")
-        accept = request.headers.get("accept")
-        try:
-            if extension is None and negotiate(accept, ["text/html", *RDF_PAGE_FORMATS], _PAGE_ALIASES) == "text/html":
-                if not await resource_exists(backend_of(), iri):
-                    return Response(render_not_found(iri), status_code=404, media_type="text/html; charset=utf-8")
-                return Response(await render_html(backend_of(), iri), media_type="text/html; charset=utf-8",
-                                headers={"Vary": "Accept"})
-            graph = await describe(backend_of(), iri)
-        except (BackendError, QueryRefused) as exc:
-            return _error(exc.status, str(exc))
-        if graph is None:
-            return Response(render_not_found(iri), status_code=404, media_type="text/html; charset=utf-8")
-        return rdf_response(graph, request, extension)
-
-    ontology_page = release.ontology_page.read_text(encoding="utf-8") if release.ontology_page else None
-    ontology_graphs: list[Graph] = []
-
-    @app.api_route("/ontology", methods=["GET", "HEAD"], summary="The ontology (HTML, Turtle, JSON-LD, N-Triples)")
-    @app.api_route("/ontology{extension}", methods=["GET", "HEAD"], include_in_schema=False)
-    async def ontology(request: Request, extension: str | None = None) -> Response:
-        if extension and extension not in {ext for _, ext in RDF_PAGE_FORMATS.values()}:
-            return _error(404, "no such ontology format")
-        accept = request.headers.get("accept")
-        if not extension and negotiate(accept, ["text/html", *RDF_PAGE_FORMATS], _PAGE_ALIASES) == "text/html":
-            if ontology_page is None:
-                return _error(404, "this release holds no ontology graph")
-            return Response(ontology_page, media_type="text/html; charset=utf-8", headers={"Vary": "Accept"})
-        if not ontology_graphs:
-            try:
-                ontology_graphs.append(bind_prefixes(await construct(
-                    backend_of(), f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ GRAPH <{GRAPH.ontology}> {{ ?s ?p ?o }} }}")))
-            except (BackendError, QueryRefused) as exc:
-                return _error(exc.status, str(exc))
-        return rdf_response(ontology_graphs[0], request, extension)
 
     return app

@@ -1,25 +1,35 @@
-"""The graph view at /graph: find a resource by label, draw and expand its neighbourhood, draw a CONSTRUCT."""
+"""The graph view at /graph: find a resource by label, draw and expand its neighbourhood, draw a CONSTRUCT.
+
+Its JSON API lives under ``/api/graph/``: ``/graph/<name>`` is the page of the named graph
+``https://w3id.org/thbkg/graph/<name>`` (see :mod:`thbkg.endpoint.linked_data`)."""
 
 from __future__ import annotations
 
 import asyncio
 import json
+import re
 from collections import Counter
 
 import networkx as nx
 from fastapi import FastAPI, Request, Response
+from rdflib.namespace import RDFS, SKOS
 
+from thbkg.backend import Backend
 from thbkg.backend.errors import BackendError
-from thbkg.backend.reading import graph_of
+from thbkg.backend.reading import graph_of, select
 from thbkg.endpoint.network_reader import NetworkReader, TooLarge, fold
 from thbkg.endpoint.protocol import MAX_BODY, ProtocolError, read_request
-from thbkg.export.network import build_network
+from thbkg.endpoint.templating import render
+from thbkg.export.network import attribute_name, build_network
 from thbkg.export.writers import cytoscape_elements
 from thbkg.namespaces import BASE, THB
 from thbkg.sparql_guard import QueryRefused, inspect_query
 
-__all__ = ["MAX_DRAWN_TRIPLES", "MAX_SEARCH_CHARS", "add_graph_routes", "fold", "render_graph_page"]
+__all__ = ["API", "MAX_DRAWN_TRIPLES", "MAX_SEARCH_CHARS", "add_graph_routes", "attribute_labels", "fold",
+           "render_graph_page"]
 
+#: Where the view's JSON API answers: a path no IRI of the graph maps to.
+API = "/api/graph"
 #: Longest search text accepted, in characters.
 MAX_SEARCH_CHARS = 200
 #: Largest CONSTRUCT answer the view draws, in triples (the whole graph draws in some 2,000 edges).
@@ -40,6 +50,8 @@ WHERE {{
   OPTIONAL {{ ?step thb:legalBasis ?law }}
 }}
 """
+#: Attributes whose property's own label does not say what a reader knows them as.
+_NAMED = {SKOS.altLabel: "short name"}
 
 
 def _json(payload: object, status: int = 200) -> Response:
@@ -59,67 +71,43 @@ def _classes(network: nx.MultiDiGraph) -> list[dict]:
     return [{"class": cls, "label": label, "count": count} for (cls, label), count in by_frequency if cls]
 
 
-def render_graph_page(network: nx.MultiDiGraph | None) -> str:
-    """The page at ``/graph``: static markup; graph.js reads its settings from a JSON block.
-    ``network`` is the whole graph's, when it is small enough to be drawn whole."""
-    config = {"base": BASE, "classes": _classes(network) if network is not None else [], "example": _EXAMPLE,
+def render_graph_page(network: nx.MultiDiGraph | None, attributes: dict[str, str] | None = None) -> str:
+    """The page at ``/graph`` (``templates/graph_view.html``); graph.js reads its settings from a JSON
+    block. ``network`` is the whole graph's, when it is small enough to be drawn whole; ``attributes``
+    names the attributes a node shows (see :func:`attribute_labels`)."""
+    config = {"base": BASE, "api": API, "classes": _classes(network) if network is not None else [],
+              "example": _EXAMPLE, "attributes": attributes or {},
               "nodes": network.number_of_nodes() if network is not None else 0,
               "edges": network.number_of_edges() if network is not None else 0}
     embedded = json.dumps(config, ensure_ascii=False).replace("</", "<\\/")
-    return f"""<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>Graph view — THB-KG</title>
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<link rel="icon" href="data:,">
-<link rel="stylesheet" href="/static/graph/graph.css">
-</head><body>
-<header><h1>THB-KG graph view</h1>
-<nav><a href="/">SPARQL query page</a> · <a href="/ontology">ontology</a> ·
-<a href="/download/">dumps</a></nav></header>
-<noscript><p>The graph view needs JavaScript. The same data is in the linked-data pages at <code>/id/…</code>
-and in the dumps.</p></noscript>
-<main>
-<aside id="panel">
-<form id="search-form" role="search" autocomplete="off">
-<label for="search">Find a resource by its English or French label</label>
-<input id="search" name="q" type="search" maxlength="{MAX_SEARCH_CHARS}"
- placeholder="e.g. France, MIPROF, états">
-</form>
-<ul id="results" aria-label="matching resources"></ul>
-<p class="row"><label><input id="keep" type="checkbox"> keep what is drawn</label></p>
-<p class="row buttons"><button id="whole" type="button">Whole graph</button>
-<button id="fit" type="button">Fit</button> <button id="relayout" type="button">Lay out again</button>
-<button id="clear" type="button">Clear</button></p>
-<details id="construct-box"><summary>Draw a CONSTRUCT query</summary>
-<form id="construct-form"><label for="construct">CONSTRUCT or DESCRIBE query</label>
-<textarea id="construct" name="query" rows="9" spellcheck="false"></textarea>
-<button type="submit">Draw</button></form></details>
-<section id="details" hidden aria-labelledby="details-label">
-<h2 id="details-label"></h2><p id="details-label-fr" lang="fr"></p>
-<p id="details-class"></p>
-<p><a id="details-page" target="_blank" rel="noopener">Open its linked-data page</a></p>
-<p><code id="details-iri"></code></p>
-<p class="buttons"><button id="details-expand" type="button">Expand</button>
-<button id="details-focus" type="button">Only its neighbourhood</button></p>
-<table id="details-attributes"></table>
-</section>
-<section id="legend"><h2>Classes drawn</h2><ul id="legend-list"></ul></section>
-<p class="hint">Click a node to show it and expand it (its neighbours are added), double-click to open
-its page, scroll to zoom, drag the background to pan.</p>
-</aside>
-<div id="drawing"><p id="status" role="status" aria-live="polite"></p><div id="cy"></div></div>
-</main>
-<script type="application/json" id="thbkg-graph-config">{embedded}</script>
-<script src="/static/graph/cytoscape.min.js"></script>
-<script src="/static/graph/layout-base.js"></script>
-<script src="/static/graph/cose-base.js"></script>
-<script src="/static/graph/cytoscape-fcose.js"></script>
-<script src="/static/graph/graph.js"></script>
-</body></html>"""
+    return render("graph_view.html", config=embedded, max_search_chars=MAX_SEARCH_CHARS)
+
+
+def _words(local_name: str) -> str:
+    """``publisherName`` -> ``publisher name``: a property's local name, read as words."""
+    return re.sub(r"(?<=[a-z0-9])(?=[A-Z])", " ", local_name).lower()
+
+
+async def attribute_labels(backend: Backend) -> dict[str, str]:
+    """What each attribute of a drawn node is called for a reader, by attribute name without its
+    language (``thb_publisherName`` -> ``publisher name``): the property's English label, else its
+    local name as words (``owl_sameAs`` -> ``same as``); ``skos:altLabel`` is the short name."""
+    rows = await select(backend, f"""SELECT ?p (SAMPLE(?l) AS ?label) WHERE {{
+  {{ SELECT DISTINCT ?p WHERE {{ ?s ?p ?o }} }}
+  OPTIONAL {{ ?p <{RDFS.label}> ?l FILTER(LANGMATCHES(LANG(?l), "en")) }}
+}} GROUP BY ?p""")
+    labels = {}
+    for row in rows:
+        predicate = row["p"]
+        local = re.match(r".*?([^/#]*)$", str(predicate)).group(1)  # type: ignore[union-attr]
+        label = _NAMED.get(predicate) or (str(row["label"]) if "label" in row else _words(local or str(predicate)))
+        labels[attribute_name(predicate)] = label
+    return labels
 
 
 def add_graph_routes(app: FastAPI, reader: NetworkReader) -> None:
-    """Add ``/graph`` (the page) and its JSON API: search, neighbourhood, whole graph, CONSTRUCT,
-    each read from the backend by ``reader``."""
+    """Add ``/graph`` (the page) and its JSON API under :data:`API`: search, neighbourhood, whole graph,
+    CONSTRUCT, each read from the backend by ``reader``."""
     pages: list[str] = []
 
     @app.get("/graph", include_in_schema=False)
@@ -131,11 +119,15 @@ def add_graph_routes(app: FastAPI, reader: NetworkReader) -> None:
                 network = None
             except BackendError as exc:
                 return _error(exc.status, str(exc))
-            pages.append(render_graph_page(network))
+            try:
+                attributes = await attribute_labels(reader.backend)
+            except (BackendError, QueryRefused) as exc:
+                return _error(exc.status, str(exc))
+            pages.append(render_graph_page(network, attributes))
         headers = {"Content-Security-Policy": _PAGE_POLICY, "X-Content-Type-Options": "nosniff"}
         return Response(pages[0], media_type="text/html; charset=utf-8", headers=headers)
 
-    @app.get("/graph/search", summary="Resources by English or French label or short name (accents and case ignored)")
+    @app.get(f"{API}/search", summary="Resources by English or French label or short name (accents and case ignored)")
     async def search(q: str | None = None) -> Response:
         if q is not None and len(q) > MAX_SEARCH_CHARS:
             return _error(400, f"search text over {MAX_SEARCH_CHARS} characters")
@@ -146,19 +138,19 @@ def add_graph_routes(app: FastAPI, reader: NetworkReader) -> None:
         except (BackendError, QueryRefused) as exc:
             return _error(exc.status, str(exc))
 
-    @app.get("/graph/neighbourhood", summary="A resource and its neighbours, as Cytoscape.js elements")
+    @app.get(f"{API}/neighbourhood", summary="A resource and its neighbours, as Cytoscape.js elements")
     async def neighbourhood(iri: str | None = None, id: str | None = None) -> Response:  # noqa: A002
         if not iri and not id:
             return _error(400, "give the resource as ?iri= (or its node id as ?id=)")
         try:
             found = await reader.resolve(iri, id)
             if found is None:
-                return _error(404, "the graph view has no such resource: find one with /graph/search?q=")
+                return _error(404, f"the graph view has no such resource: find one with {API}/search?q=")
             return _json(await reader.neighbourhood(found))
         except (BackendError, QueryRefused) as exc:
             return _error(exc.status, str(exc))
 
-    @app.get("/graph/elements", summary="The whole graph as Cytoscape.js elements")
+    @app.get(f"{API}/elements", summary="The whole graph as Cytoscape.js elements")
     async def whole() -> Response:
         try:
             return Response(await reader.whole(), media_type="application/json")
@@ -167,7 +159,7 @@ def add_graph_routes(app: FastAPI, reader: NetworkReader) -> None:
         except BackendError as exc:
             return _error(exc.status, str(exc))
 
-    @app.post("/graph/construct", summary="The graph a CONSTRUCT or DESCRIBE query builds, drawn")
+    @app.post(f"{API}/construct", summary="The graph a CONSTRUCT or DESCRIBE query builds, drawn")
     async def construct(request: Request) -> Response:
         length = request.headers.get("content-length")
         if length and length.isdigit() and int(length) > MAX_BODY:

@@ -15,7 +15,7 @@ from thbkg.endpoint.templating import local_href, render
 from thbkg.formats import PAGE_MEDIA_TYPES
 from thbkg.namespaces import GRAPH, THB, bind_prefixes
 
-__all__ = ["RDF_PAGE_FORMATS", "describe", "render_html", "render_not_found", "resource_exists"]
+__all__ = ["RDF_PAGE_FORMATS", "describe", "render_html", "resource_exists"]
 
 #: media type -> rdflib serializer name, and the file extension that selects it.
 RDF_PAGE_FORMATS = {media: ({"text/turtle": "turtle", "application/ld+json": "json-ld",
@@ -119,8 +119,3 @@ async def render_html(backend: Backend, iri: URIRef) -> str:
     return render("resource.html", iri=str(iri), title=labels.text(iri), french=labels.text(iri, "fr"),
                   types=types, statements=statements, claims=claim_items, incoming=incoming_rows,
                   alternates=[(ext[1:], f"{path}{ext}") for _, ext in RDF_PAGE_FORMATS.values()])
-
-
-def render_not_found(iri: URIRef) -> str:
-    """The page for an IRI of ours that the graph does not describe."""
-    return render("not_found.html", message=f"THB-KG has no resource {iri}.")

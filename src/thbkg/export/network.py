@@ -17,7 +17,7 @@ from rdflib.term import Node
 
 from thbkg.namespaces import GRAPH, PREFIXES, SCHEMA
 
-__all__ = ["JOIN", "SCHEMA_GRAPHS", "Progress", "build_network", "curie"]
+__all__ = ["JOIN", "SCHEMA_GRAPHS", "Progress", "attribute_name", "build_network", "curie"]
 
 #: Called now and then with (steps done, steps in all) while a long export runs.
 Progress = Callable[[int, int], None]
@@ -58,7 +58,7 @@ def _readable(iri: URIRef) -> str:
     return curie(iri) or str(iri)
 
 
-def _attribute_name(predicate: URIRef, language: str | None = None) -> str:
+def attribute_name(predicate: URIRef, language: str | None = None) -> str:
     """``thb_startDate``, ``dcterms_title_fr``: safe as a GraphML key, a DOT attribute and a JS name."""
     name = curie(predicate)
     if name is None:
@@ -224,11 +224,11 @@ def build_network(source: Dataset | Graph, *, context: Dataset | Graph | None = 
         resources[subject_id] = s
         if isinstance(o, Literal):
             if p not in _NAME_ONLY:
-                values[subject_id][_attribute_name(p, o.language)].add(o)
+                values[subject_id][attribute_name(p, o.language)].add(o)
         elif p == RDF.type:
             continue  # the node's class attribute
         elif isinstance(o, URIRef) and o not in index.described:
-            values[subject_id][_attribute_name(p)].add(o)  # a link out of the graph: Wikidata, a web page
+            values[subject_id][attribute_name(p)].add(o)  # a link out of the graph: Wikidata, a web page
         else:
             object_id = node_id(o)
             resources[object_id] = o

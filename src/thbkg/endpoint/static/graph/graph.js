@@ -1,6 +1,6 @@
 // The graph view at /graph: find a resource, draw its neighbourhood, expand nodes by clicking them,
 // draw the whole graph or what a CONSTRUCT query builds. Cytoscape.js with the fCoSE layout, all
-// served from /static/graph/; every request goes to this server. Text from the graph is only ever
+// served from /static/graph/; every request goes to this server, its JSON API under config.api. Text from the graph is only ever
 // set with textContent, never parsed as markup.
 (function () {
   'use strict';
@@ -11,7 +11,6 @@
   // Attributes the details panel shows in its own lines, or that only the drawing uses.
   const SHOWN_APART = new Set(['id', 'name', 'label', 'label_en', 'label_fr', 'class', 'class_label', 'class_iri',
                                'iri', 'colour', 'short', 'expanded']);
-  const LOCAL_PATHS = ['id/', 'ontology'];
   const SHORT_LABEL = 40;
   // Drawings up to this many nodes are laid out on the page, animated; larger ones in a worker.
   const ANIMATE_UP_TO = 150;
@@ -208,7 +207,7 @@
 
   async function drawNeighbourhood(which, fresh) {
     setStatus('Loading…');
-    const result = await getJSON('/graph/neighbourhood?' + new URLSearchParams(which));
+    const result = await getJSON(config.api + '/neighbourhood?' + new URLSearchParams(which));
     const existing = cy.getElementById(result.centre);
     const near = !fresh && existing.nonempty() ? Object.assign({}, existing.position()) : null;
     if (fresh) clearDrawing();
@@ -246,7 +245,7 @@
   function drawWhole() {
     return serially(async () => {
       setStatus('Loading the whole graph…');
-      const result = await getJSON('/graph/elements');
+      const result = await getJSON(config.api + '/elements');
       clearDrawing();
       for (const node of result.elements.nodes) node.data.expanded = true;
       addElements(result.elements, null);
@@ -258,7 +257,7 @@
   function drawConstruct(query) {
     return serially(async () => {
       setStatus('Running the query…');
-      const result = await getJSON('/graph/construct', {method: 'POST', body: new URLSearchParams({query: query})});
+      const result = await getJSON(config.api + '/construct', {method: 'POST', body: new URLSearchParams({query: query})});
       if (!byId('keep').checked) clearDrawing();
       addElements(result.elements, null);
       refreshLegend();
@@ -271,9 +270,21 @@
   }
 
   // -- Details of the selected node ----------------------------------------------------------------
+  // Every IRI of ours answers on this server, at its path (https://w3id.org/thbkg/id/x -> /id/x).
   function pageOf(iri) {
-    if (LOCAL_PATHS.some(path => iri.startsWith(config.base + path))) return '/' + iri.slice(config.base.length);
+    if (iri.startsWith(config.base)) return '/' + iri.slice(config.base.length);
     return /^https?:\/\//i.test(iri) ? iri : null;
+  }
+
+  // An attribute's name for a reader: the label of its property, with the language of the value
+  // (thb_publisherName_fr -> "publisher name (fr)"); the attribute's key as it is otherwise.
+  function attributeLabel(name) {
+    if (config.attributes[name]) return config.attributes[name];
+    for (let cut = name.lastIndexOf('_'); cut > 0; cut = name.lastIndexOf('_', cut - 1)) {
+      const label = config.attributes[name.slice(0, cut)];
+      if (label) return `${label} (${name.slice(cut + 1).replace(/_/g, '-')})`;
+    }
+    return name;
   }
 
   let shown = null;
@@ -295,10 +306,15 @@
     byId('details-expand').disabled = Boolean(data.expanded);
     const table = byId('details-attributes');
     table.replaceChildren();
-    for (const name of Object.keys(data).sort()) {
-      if (SHOWN_APART.has(name)) continue;
+    const names = Object.keys(data).filter(name => !SHOWN_APART.has(name))
+      .map(name => [attributeLabel(name), name]).sort((a, b) => a[0].localeCompare(b[0]) || a[1].localeCompare(b[1]));
+    for (const [label, name] of names) {
       const row = table.insertRow();
-      row.insertCell().textContent = name;
+      const key = document.createElement('th');
+      key.scope = 'row';
+      key.textContent = label;
+      key.title = name;
+      row.append(key);
       row.insertCell().textContent = String(data[name]);
     }
   }
@@ -390,7 +406,7 @@
       showResults([]);
       return [];
     }
-    const found = await getJSON('/graph/search?q=' + encodeURIComponent(text));
+    const found = await getJSON(config.api + '/search?q=' + encodeURIComponent(text));
     if (run === searchRun) showResults(found.results);
     return found.results;
   }
