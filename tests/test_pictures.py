@@ -178,7 +178,7 @@ def test_timeline_page_shows_the_cets_197_ratification(client, cets_197):
     row = re.search(rf'<tr><td>{re.escape(cets_197["date"])}</td><td>ratification</td>'
                     rf'<td><a href="{local}"[^<]*</a></td><td>{label}</td></tr>', page)
     assert row, "the ratification is a row of the table under the picture"
-    assert f'href="/id/query/{TIMELINE_QUERY}"' in page and f'href="/?tab={TIMELINE_QUERY}"' in page
+    assert f'href="/id/query/{TIMELINE_QUERY}"' in page and f'href="/editor?tab={TIMELINE_QUERY}"' in page
 
 
 def test_query_page_the_picture_links_to_exists(client):
@@ -245,7 +245,7 @@ def test_timeline_and_charts_in_a_browser_offline(server, browser, cets_197):
     query_link = (By.CSS_SELECTOR, f"figcaption a[href='/id/query/{TIMELINE_QUERY}']")
     wait.until(ec.element_to_be_clickable(query_link)).click()
     wait.until(lambda d: d.current_url == f"{server.url}/id/query/{TIMELINE_QUERY}")
-    browser.get(f"{server.url}/?tab={TIMELINE_QUERY}")
+    browser.get(f"{server.url}/editor?tab={TIMELINE_QUERY}")
     editor = wait.until(ec.visibility_of_element_located((By.CSS_SELECTOR, ".tabPanel.active .CodeMirror")))
     assert "What are the dated milestones of France" in editor.text
 

@@ -126,7 +126,7 @@ def test_a_cut_answer_says_so_on_the_page_and_in_the_csv():
             assert download.headers["x-thbkg-truncated"].startswith("true")
             lines = download.text.splitlines()
             assert len(lines) == 12 and lines[-1].startswith("# cut: this answer holds only the first 10 rows")
-            whole = http.get("/questions/cq-01-france-party-instruments.csv")
+            whole = http.get("/questions/cq-07-plan-succession.csv")
             assert "x-thbkg-truncated" not in whole.headers and "# cut" not in whole.text
     finally:
         server.stop()

@@ -61,7 +61,7 @@ def _table(table: QueryTable) -> str:
 def _query_line(table: QueryTable) -> str:
     name = escape(table.query.name)
     return (f'Query: <a href="/id/query/{name}">{name}</a> — {escape(table.query.question)} '
-            f'(<a href="/?tab={quote(table.query.name)}">run it in the query editor</a>)')
+            f'(<a href="/editor?tab={quote(table.query.name)}">run it in the query editor</a>)')
 
 
 def render_page(picture: Picture, svg: bytes) -> str:
