@@ -72,10 +72,6 @@ def letters_pattern(word: str) -> str:
     return "".join(parts)
 
 
-def _string_literal(text: str) -> str:
-    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
-
-
 @dataclass
 class Hit:
     """A resource whose label matched: how well, by which label, and what the page shows of it."""
@@ -111,7 +107,7 @@ def _score(label: Literal, prop: URIRef, words: list[str], typed: list[str]) -> 
 
 
 def _query(words: list[str]) -> str:
-    filters = " && ".join(f'REGEX(STR(?label), {_string_literal(letters_pattern(word))}, "i")' for word in words)
+    filters = " && ".join(f'REGEX(STR(?label), {Literal(letters_pattern(word)).n3()}, "i")' for word in words)
     properties = " ".join(sparql_iri(p) for p in _LABEL_PROPERTIES)
     return (f"SELECT DISTINCT ?item ?property ?label WHERE {{ VALUES ?property {{ {properties} }} "
             f"?item ?property ?label . FILTER(isIRI(?item) && isLITERAL(?label) && {filters}) }} "

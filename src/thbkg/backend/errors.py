@@ -19,6 +19,11 @@ class BackendError(Exception):
         if status is not None:
             self.status = status
 
+    @property
+    def headers(self) -> dict[str, str]:
+        """HTTP headers the answer to this failure carries (``Retry-After`` when overloaded)."""
+        return {}
+
 
 class QueryTimeout(BackendError):
     """The query ran longer than the timeout and was stopped (a worker killed, a request abandoned)."""

@@ -12,35 +12,19 @@ import math
 import re
 from dataclasses import dataclass, field
 
-from rdflib import Graph, URIRef
+from rdflib import URIRef
 from rdflib.namespace import RDFS, SKOS
 from rdflib.term import Node
 
 from thbkg.backend import Backend
-from thbkg.backend.reading import select, sparql_iri
-from thbkg.endpoint.templating import local_href
-from thbkg.namespaces import bind_prefixes
+from thbkg.endpoint.labels import Labels, Term
 
-__all__ = ["PAGE_SIZE", "Cell", "Column", "Table", "answer_table", "columns_of", "heading", "labels_of"]
+__all__ = ["PAGE_SIZE", "Column", "Table", "answer_table", "columns_of", "heading"]
 
 #: Rows shown per page of a question's answer.
 PAGE_SIZE = 100
 _LABEL_SUFFIXES = ("Label", "Title")
 _VERIFIED = {"", "verified", "accepted"}
-_COMPACT = re.compile(r"[-+]?[\d][\d\-:.,T Z/]*")
-_NAMESPACES = bind_prefixes(Graph()).namespace_manager
-
-
-@dataclass(frozen=True)
-class Cell:
-    text: str
-    href: str | None = None
-    iri: str | None = None
-
-    @property
-    def nowrap(self) -> bool:
-        """A date or a figure, kept on one line (``2002-10-29`` never breaks at its hyphens)."""
-        return len(self.text) <= 24 and _COMPACT.fullmatch(self.text) is not None
 
 
 @dataclass(frozen=True)
@@ -54,7 +38,7 @@ class Column:
 @dataclass
 class Table:
     columns: list[Column]
-    rows: list[list[Cell]]
+    rows: list[list[Term]]
     contested: list[bool]
     total: int
     page: int
@@ -84,23 +68,6 @@ def columns_of(variables: list[str]) -> list[Column]:
     return columns
 
 
-async def labels_of(backend: Backend, iris: set[URIRef]) -> dict[URIRef, str]:
-    """An English (else French, else any) label of each IRI the graph labels, asked in one query."""
-    if not iris:
-        return {}
-    values = " ".join(sorted(sparql_iri(iri) for iri in iris))
-    rows = await select(backend, f"SELECT ?x ?label WHERE {{ VALUES ?x {{ {values} }} "
-                                 f"VALUES ?p {{ {sparql_iri(RDFS.label)} {sparql_iri(SKOS.prefLabel)} }} ?x ?p ?label }}")
-    rank = {"en": 0, "fr": 1}
-    chosen: dict[URIRef, tuple] = {}
-    for row in rows:
-        label = row["label"]
-        key = (rank.get(getattr(label, "language", None) or "", 2), str(label))
-        if row["x"] not in chosen or key < chosen[row["x"]]:
-            chosen[row["x"]] = key
-    return {iri: key[1] for iri, key in chosen.items()}
-
-
 def _text(node: Node | None) -> str:
     return "" if node is None else str(node)
 
@@ -115,17 +82,17 @@ async def answer_table(backend: Backend, variables: list[str], rows: list[dict[s
     shown = rows[start:start + page_size]
     unlabelled = {row[c.name] for row in shown for c in columns
                   if c.label is None and isinstance(row.get(c.name), URIRef)}
-    labels = await labels_of(backend, unlabelled)
+    labels = await Labels.of(backend, unlabelled, (RDFS.label, SKOS.prefLabel))
     cells, contested = [], []
     for row in shown:
         line, flagged = [], False
         for column in columns:
             value = row.get(column.name)
             if isinstance(value, URIRef):
-                text = _text(row.get(column.label)) if column.label else labels.get(value, "")
-                line.append(Cell(text or _NAMESPACES.normalizeUri(value), local_href(value), str(value)))
+                text = _text(row.get(column.label)) if column.label else labels.label(value, "en", "fr")
+                line.append(labels.term(value, text))
             else:
-                line.append(Cell(_text(value)))
+                line.append(Term(_text(value)))
                 if column.status and _text(value).strip().lower() not in _VERIFIED:
                     flagged = True
         cells.append(line)

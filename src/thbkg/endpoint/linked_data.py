@@ -31,6 +31,7 @@ from thbkg.backend import Backend, BackendError
 from thbkg.backend.reading import graph_of, select, sparql_iri
 from thbkg.build.release import Release
 from thbkg.catalogue import DATASET, void_description
+from thbkg.endpoint.labels import Labels
 from thbkg.endpoint.pages import RDF_PAGE_FORMATS, describe, render_html, resource_exists
 from thbkg.endpoint.protocol import negotiate
 from thbkg.endpoint.shapes_outline import ShapesFile, read_shapes, shape_files
@@ -51,7 +52,6 @@ _OFFERED = ["text/html", *RDF_PAGE_FORMATS]
 _BY_EXTENSION = {ext: media for media, (_, ext) in RDF_PAGE_FORMATS.items()}
 _NOT_IN_IRIS = set('<>"{}|\\^` ')
 _HTML = "text/html; charset=utf-8"
-_NAMES = bind_prefixes(Graph()).namespace_manager
 _VARY = {"Vary": "Accept"}
 
 
@@ -111,17 +111,9 @@ def _construct_link(graph: str) -> str:
 
 
 async def _labels(backend: Backend, iris: set) -> dict[str, str]:
-    """English (else any) label of each IRI, else its prefixed name."""
-    values = " ".join(sorted(sparql_iri(iri) for iri in iris if isinstance(iri, URIRef)))
-    if not values:
-        return {}
-    rows = await select(backend, f"SELECT ?x ?label WHERE {{ VALUES ?x {{ {values} }} "
-                                 f"{{ ?x <{RDFS.label}> ?label }} UNION {{ ?x <{DCTERMS.title}> ?label }} }}")
-    labels = {str(iri): _NAMES.normalizeUri(iri) for iri in iris if isinstance(iri, URIRef)}
-    for row in sorted(rows, key=lambda r: (getattr(r["label"], "language", None) != "en", str(r["label"]))):
-        if labels[str(row["x"])] == _NAMES.normalizeUri(row["x"]):
-            labels[str(row["x"])] = str(row["label"])
-    return labels
+    """English (else any) label or title of each IRI, else its prefixed name."""
+    labels = await Labels.of(backend, iris, (RDFS.label, DCTERMS.title))
+    return {str(iri): labels.text(iri) for iri in iris if isinstance(iri, URIRef)}
 
 
 def add_linked_data_routes(app: FastAPI, release: Release, public_url: str, backend_of) -> None:

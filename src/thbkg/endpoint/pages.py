@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass
 
-from rdflib import Graph, Literal, URIRef
-from rdflib.namespace import RDF, RDFS
+from rdflib import Graph, URIRef
+from rdflib.namespace import RDF
 from rdflib.term import Node
 
 from thbkg.backend import Backend
 from thbkg.backend.reading import ask, construct, select, sparql_iri
+from thbkg.endpoint.labels import Labels
 from thbkg.endpoint.templating import local_href, render
 from thbkg.formats import PAGE_MEDIA_TYPES
 from thbkg.namespaces import GRAPH, THB, bind_prefixes
@@ -22,7 +22,6 @@ RDF_PAGE_FORMATS = {media: ({"text/turtle": "turtle", "application/ld+json": "js
                               "application/n-triples": "nt", "application/rdf+xml": "xml"}[media], ext)
                     for media, ext in PAGE_MEDIA_TYPES.items()}
 _SPECIAL_GRAPHS = {GRAPH.ontology, GRAPH.vocabularies, GRAPH.sources}
-_NAMESPACES = bind_prefixes(Graph()).namespace_manager
 
 
 async def resource_exists(backend: Backend, iri: URIRef) -> bool:
@@ -38,47 +37,6 @@ async def describe(backend: Backend, iri: URIRef) -> Graph | None:
     graph = await construct(backend, f"CONSTRUCT {{ {node} ?p ?o . ?s ?q {node} }} "
                                      f"WHERE {{ {{ {node} ?p ?o }} UNION {{ ?s ?q {node} }} }}")
     return bind_prefixes(graph)
-
-
-class _Labels:
-    """English (else any) labels of the terms a page shows, fetched in one query."""
-
-    def __init__(self, rows: list[dict[str, Node]]):
-        self.by_term: dict[Node, list[Literal]] = defaultdict(list)
-        for row in rows:
-            self.by_term[row["x"]].append(row["label"])
-
-    @classmethod
-    async def of(cls, backend: Backend, terms: set[Node]) -> "_Labels":
-        iris = sorted(sparql_iri(term) for term in terms if isinstance(term, URIRef))
-        if not iris:
-            return cls([])
-        rows = await select(backend, f"PREFIX rdfs: <{RDFS}> SELECT ?x ?label WHERE {{ VALUES ?x {{ {' '.join(iris)} }} "
-                                     "?x rdfs:label ?label }")
-        return cls(rows)
-
-    def text(self, node: Node, lang: str = "en") -> str:
-        labels = sorted(self.by_term.get(node, ()), key=str)
-        for label in labels:
-            if isinstance(label, Literal) and label.language == lang:
-                return str(label)
-        return str(labels[0]) if labels else _NAMESPACES.normalizeUri(node)
-
-    def term(self, node: Node) -> "_Term":
-        """What a template shows of ``node``: its label, linked where it is an IRI."""
-        if isinstance(node, URIRef):
-            return _Term(self.text(node), local_href(node), str(node))
-        if isinstance(node, Literal):
-            return _Term(str(node), lang=node.language)
-        return _Term(str(node))
-
-
-@dataclass(frozen=True)
-class _Term:
-    text: str
-    href: str | None = None
-    iri: str | None = None
-    lang: str | None = None
 
 
 async def render_html(backend: Backend, iri: URIRef) -> str:
@@ -98,7 +56,7 @@ async def render_html(backend: Backend, iri: URIRef) -> str:
     terms = {iri, *(t for pair in stated for t in pair), *(g for gs in stated.values() for g in gs),
              *(row[k] for row in incoming for k in ("s", "p")),
              *(row[k] for row in claims for k in ("claim", "status") if k in row)}
-    labels = await _Labels.of(backend, terms)
+    labels = await Labels.of(backend, terms)
     statements = [{"property": labels.term(p), "value": labels.term(o),
                    "sources": [labels.term(g) for g in sorted(sources, key=str)]}
                   for (p, o), sources in sorted(stated.items(), key=lambda item: (str(item[0][0]), str(item[0][1])))]

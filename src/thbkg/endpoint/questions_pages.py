@@ -79,8 +79,8 @@ def add_question_routes(app: FastAPI, queries: list[NamedQuery], backend_of: Cal
         except BackendError as error:
             if wants == "text/html":
                 return page("search.html", status_code=error.status, query=q, hits=[], limit=_SEARCH_LIMIT,
-                            error=f"The search could not be answered now: {error}", headers=_retry(error))
-            return JSONResponse({"error": str(error)}, status_code=error.status, headers=_retry(error))
+                            error=f"The search could not be answered now: {error}", headers=error.headers)
+            return JSONResponse({"error": str(error)}, status_code=error.status, headers=error.headers)
         if wants == "text/html":
             return page("search.html", query=q, hits=hits, error=None, limit=_SEARCH_LIMIT,
                         headers={"Vary": "Accept"})
@@ -113,8 +113,8 @@ def add_question_routes(app: FastAPI, queries: list[NamedQuery], backend_of: Cal
             answer = await backend_of().query(query.text, _TSV, max_rows=settings.max_rows)
         except BackendError as error:
             if extension:
-                return Response(f"{error}\n", status_code=error.status, media_type="text/plain", headers=_retry(error))
-            return page("question.html", status_code=error.status, headers=_retry(error), question=query,
+                return Response(f"{error}\n", status_code=error.status, media_type="text/plain", headers=error.headers)
+            return page("question.html", status_code=error.status, headers=error.headers, question=query,
                         explanation=query.explanation, views=_views(query), filters=[],
                         error=f"The answer could not be computed now: {error}", table=None,
                         max_rows=settings.max_rows, page_query=lambda n: "")
@@ -146,7 +146,3 @@ def _int(text: str) -> int:
         return int(text)
     except ValueError:
         return 1
-
-
-def _retry(error: BackendError) -> dict[str, str]:
-    return dict(getattr(error, "headers", None) or {})
