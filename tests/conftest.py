@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import collections
+import csv
 import http.server
 import os
 import signal
@@ -91,6 +92,12 @@ def client(server):
     """An HTTP client for the module's ``server`` fixture (each test module starts its own)."""
     with httpx.Client(base_url=server.url, timeout=60) as http:
         yield http
+
+
+def expected_rows(query) -> list[dict[str, str]]:
+    """The rows of a competency question's expected CSV, keyed by variable."""
+    with query.expected.open(newline="", encoding="utf-8") as handle:
+        return list(csv.DictReader(handle))
 
 
 @pytest.fixture(scope="module")

@@ -5,8 +5,6 @@ Never skipped: ``browsing.py`` says how the browser is set up.
 
 from __future__ import annotations
 
-import csv
-
 import pytest
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
@@ -14,7 +12,7 @@ from selenium.webdriver.support import expected_conditions as ec
 from selenium.webdriver.support.ui import WebDriverWait
 
 from browsing import ARTIFACTS, ours, requested_urls, severe_console_errors
-from conftest import ROOT, Server
+from conftest import ROOT, Server, expected_rows
 from thbkg.endpoint.ui import tab_name
 from thbkg.queries import load_queries
 
@@ -29,10 +27,6 @@ def server():
     yield running
     running.stop()
 
-
-def expected_rows(query) -> list[dict]:
-    with query.expected.open(newline="", encoding="utf-8") as handle:
-        return list(csv.DictReader(handle))
 
 
 def test_query_page_runs_a_competency_question_offline(server, browser):
