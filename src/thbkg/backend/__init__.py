@@ -34,6 +34,10 @@ class Backend(Protocol):
     #: What the backend is, for logs and /health ("embedded Oxigraph", "remote http://...").
     description: str
 
+    def launch(self) -> None:
+        """Begin what takes a while to get ready (start worker processes), before any event loop
+        runs; ``start`` finishes it. Nothing to do for most backends."""
+
     async def start(self) -> None:
         """Get ready to answer (start workers, open a connection pool, check the engine answers)."""
 

@@ -28,6 +28,9 @@ class EmbeddedBackend:
     def size(self) -> int:
         return self.pool.size
 
+    def launch(self) -> None:
+        self.pool.launch()
+
     async def start(self) -> None:
         await self.pool.start()
 

@@ -26,6 +26,9 @@ class LocalBackend:
         self._base_iri = base_iri
         self.engine: Engine | None = None
 
+    def launch(self) -> None:
+        """Nothing to start ahead: the store opens with :meth:`start`."""
+
     async def start(self) -> None:
         self.open()
 

@@ -59,6 +59,9 @@ class RemoteBackend:
         self._graph_names_at = time.monotonic() if graph_names is not None else 0.0
         self._known_at_start = graph_names is not None
 
+    def launch(self) -> None:
+        """Nothing to start ahead: the connection pool needs the event loop (:meth:`start`)."""
+
     async def start(self) -> None:
         limits = httpx.Limits(max_connections=self.max_in_flight, max_keepalive_connections=self.max_in_flight)
         self._client = httpx.AsyncClient(limits=limits, auth=self._auth, headers=self._headers, trust_env=False,

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import re
 
-from thbkg.namespaces import PREFIXES
 
 __all__ = ["explain_syntax_error"]
 
@@ -69,6 +68,9 @@ def explain_syntax_error(text: str, message: str) -> str:
     if "Prefix not found" in detail:
         pname = _PNAME_BEFORE.search(text[:offset])
         if pname:
+            # rdflib (under the prefix map) is not loaded in query workers until a prefix is missing.
+            from thbkg.namespaces import PREFIXES
+
             prefix = pname.group(1) or ""
             hint = f"; declare it, for example PREFIX {prefix}: <{PREFIXES[prefix]}>" if prefix in PREFIXES else \
                 f"; declare it with PREFIX {prefix}: <...> before the query"

@@ -140,6 +140,7 @@ class QueryPool:
         self._idle: asyncio.Queue[_Worker] = asyncio.Queue()
         self._all: set[_Worker] = set()
         self._respawning: set[asyncio.Task] = set()
+        self._launched: list[_Worker] = []
         self._closing = False
 
     async def _receive(self, worker: _Worker, timeout: float | None):
@@ -164,9 +165,19 @@ class QueryPool:
         finally:
             loop.remove_reader(fd)
 
-    async def _spawn(self) -> None:
-        worker = _Worker(self._context, self.spec, self.memory_bytes)
-        self._all.add(worker)
+    def launch(self) -> None:
+        """Start the public workers' processes now, without an event loop: they open the store while
+        the caller goes on (the server imports its web application meanwhile); :meth:`start` then
+        waits for them to be ready."""
+        while len(self._launched) < self.public.slots:
+            worker = _Worker(self._context, self.spec, self.memory_bytes)
+            self._all.add(worker)
+            self._launched.append(worker)
+
+    async def _spawn(self, worker: _Worker | None = None) -> None:
+        if worker is None:
+            worker = _Worker(self._context, self.spec, self.memory_bytes)
+            self._all.add(worker)
         try:
             status, _ = await self._receive(worker, timeout=300)
         except (QueryFailed, asyncio.TimeoutError):
@@ -186,7 +197,9 @@ class QueryPool:
 
     async def start(self) -> None:
         """Start the public workers; the reserved ones start with the first page query."""
-        await asyncio.gather(*(self._spawn() for _ in range(self.public.slots)))
+        launched, self._launched = self._launched, []
+        await asyncio.gather(*(self._spawn(worker) for worker in launched),
+                             *(self._spawn() for _ in range(self.public.slots - len(launched))))
 
     def _reserved_starting(self) -> asyncio.Future:
         """The start of the reserved workers, begun the first time it is asked for."""

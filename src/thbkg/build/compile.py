@@ -29,7 +29,6 @@ from thbkg.backend.engine import merge_into_default_graph
 from thbkg.backend.local import LocalBackend
 from thbkg.build.release import CURRENT, MANIFEST, RELEASE_FORMAT, Release, ReleaseError
 from thbkg.build.sources import Source, load_into_store, plan_sources, read_sources
-from thbkg.build.validation import shadow_quad, validate_store
 from thbkg.catalogue import DUMP_FORMATS, query_graph_nquads, void_statistics
 from thbkg.graph import LoadError
 from thbkg.namespaces import BASE, GRAPH, PREFIXES
@@ -94,6 +93,8 @@ def _load_and_dump(store: ox.Store, shadow: ox.Store, sources: Sequence[Source],
                    progress: Progress | None, log: Log) -> list[dict]:
     """Stream the sources into the store, the validation's shadow store and, as written, the dumps;
     ``extra`` (N-Quads: the published questions) goes to the store and the dumps only."""
+    from thbkg.build.validation import shadow_quad  # pySHACL loads for a build, not to serve a release
+
     folder.mkdir()
     sourced = load_into_store(store, read_sources(sources, progress), shadow=(shadow, shadow_quad))
     quads = itertools.chain(sourced, load_into_store(store, ox.parse(extra, format=ox.RdfFormat.N_QUADS)))
@@ -115,6 +116,8 @@ def _load_and_dump(store: ox.Store, shadow: ox.Store, sources: Sequence[Source],
 def _validate(shadow: Path, shapes: Sequence[Path] | None, folder: Path, progress: Progress | None) -> dict:
     """SHACL verdict of the sources, batch by batch over the shadow store (a closed store on disk, read
     by one validation process per core); report graph and text."""
+    from thbkg.build.validation import validate_store
+
     result = validate_store(shadow, list(shapes) if shapes else None, report_path=folder / "validation.nt",
                             processes=len(os.sched_getaffinity(0)), progress=progress)
     (folder / "validation.txt").write_text(result.to_text() + "\n", encoding="utf-8")

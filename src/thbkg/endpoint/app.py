@@ -24,6 +24,7 @@ from rdflib_endpoint import SparqlRouter
 
 from thbkg.backend import Answer, Backend, BackendError
 from thbkg.build.release import Release
+from thbkg.endpoint.backends import make_backend
 from thbkg.endpoint.cache import ResultCache
 from thbkg.endpoint import templating
 from thbkg.endpoint.downloads import add_download_routes
@@ -41,7 +42,7 @@ from thbkg.queries import NamedQuery, load_queries
 from thbkg.settings import Settings
 from thbkg.sparql_guard import QueryRefused, QueryShape, shape_of
 
-__all__ = ["Settings", "ThbSparqlRouter", "create_app", "make_backend"]
+__all__ = ["Settings", "ThbSparqlRouter", "create_app"]
 
 _ALIASES = MEDIA_ALIASES
 _SD_FORMATS = {"text/turtle": "turtle", "application/ld+json": "json-ld", "application/rdf+xml": "xml"}
@@ -178,35 +179,21 @@ def _examples(queries: list[NamedQuery]) -> dict:
     return {query.question: {"query": query.text} for query in queries}
 
 
-def make_backend(release: Release, settings: Settings) -> Backend:
-    """The backend a web process answers from: the release's store in workers, or the remote engine."""
-    if settings.backend_url:
-        from thbkg.backend.remote import RemoteBackend
-
-        return RemoteBackend(settings.backend_url, timeout=settings.timeout, max_in_flight=settings.backend_connections,
-                             graph_names=release.graph_names, queue_length=settings.queue_length,
-                             queue_wait=settings.queue_wait)
-    from thbkg.backend.embedded import EmbeddedBackend
-
-    return EmbeddedBackend(release.store, base_iri=BASE, workers=settings.workers, timeout=settings.timeout,
-                           memory_bytes=settings.memory_bytes, queue_length=settings.queue_length,
-                           queue_wait=settings.queue_wait)
-
-
-def create_app(release: Release, settings: Settings) -> FastAPI:
-    """The application over a built ``release``; its backend starts with each web process."""
+def create_app(release: Release, settings: Settings, backend: Backend | None = None) -> FastAPI:
+    """The application over a built ``release``; its backend starts with each web process. A
+    ``backend`` given (launched already) serves the one web process there is."""
     holder: dict = {}
     queries = load_queries(release.queries_dir)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
-        backend = make_backend(release, settings)
-        await backend.start()
-        holder["backend"] = backend
+        serving = backend or make_backend(release, settings)
+        await serving.start()
+        holder["backend"] = serving
         try:
             yield
         finally:
-            await backend.close()
+            await serving.close()
 
     def backend_of() -> Backend:
         return holder["backend"]

@@ -9,21 +9,22 @@ import asyncio
 import json
 import re
 from collections import Counter
+from typing import TYPE_CHECKING
 
-import networkx as nx
 from fastapi import FastAPI, Request, Response
 from rdflib.namespace import RDFS, SKOS
 
 from thbkg.backend import Backend
 from thbkg.backend.errors import BackendError
 from thbkg.backend.reading import graph_of, select
-from thbkg.endpoint.network_reader import NetworkReader, TooLarge, fold
+from thbkg.endpoint.network_reader import NetworkReader, TooLarge, build_network, cytoscape_elements, fold
 from thbkg.endpoint.protocol import MAX_BODY, ProtocolError, read_request
 from thbkg.endpoint.templating import render
-from thbkg.export.network import attribute_name, build_network
-from thbkg.export.writers import cytoscape_elements
 from thbkg.namespaces import BASE, THB
 from thbkg.sparql_guard import QueryRefused, inspect_query
+
+if TYPE_CHECKING:
+    import networkx as nx
 
 __all__ = ["API", "MAX_DRAWN_TRIPLES", "MAX_SEARCH_CHARS", "add_graph_routes", "attribute_labels", "fold",
            "render_graph_page"]
@@ -96,6 +97,8 @@ async def attribute_labels(backend: Backend) -> dict[str, str]:
   {{ SELECT DISTINCT ?p WHERE {{ ?s ?p ?o }} }}
   OPTIONAL {{ ?p <{RDFS.label}> ?l FILTER(LANGMATCHES(LANG(?l), "en")) }}
 }} GROUP BY ?p""")
+    from thbkg.export.network import attribute_name
+
     labels = {}
     for row in rows:
         predicate = row["p"]

@@ -6,18 +6,34 @@ from __future__ import annotations
 import json
 import re
 import unicodedata
+from typing import TYPE_CHECKING
 
-import networkx as nx
 from rdflib import Dataset, Graph, URIRef
 from rdflib.namespace import DCTERMS, FOAF, RDF, RDFS, SKOS
 
 from thbkg.backend import Backend
 from thbkg.backend.reading import QUADS_QUERY, construct, dataset_of, select, sparql_iri
-from thbkg.export.network import build_network, curie
-from thbkg.export.writers import cytoscape_elements
 from thbkg.namespaces import GRAPH, PREFIXES, SCHEMA, bind_prefixes
 
-__all__ = ["NetworkReader", "TooLarge", "fold"]
+if TYPE_CHECKING:
+    import networkx as nx
+
+__all__ = ["NetworkReader", "TooLarge", "build_network", "cytoscape_elements", "fold"]
+
+
+# networkx and pydot (some 110 ms and 15 MB) load with the first graph drawn, not when the server starts.
+def build_network(*args, **kwargs) -> nx.MultiDiGraph:
+    """:func:`thbkg.export.network.build_network`, imported on first use."""
+    from thbkg.export.network import build_network as build
+
+    return build(*args, **kwargs)
+
+
+def cytoscape_elements(network: nx.MultiDiGraph) -> dict[str, list[dict]]:
+    """:func:`thbkg.export.writers.cytoscape_elements`, imported on first use."""
+    from thbkg.export.writers import cytoscape_elements as elements
+
+    return elements(network)
 
 #: Most results a search returns.
 SEARCH_LIMIT = 20
@@ -163,10 +179,12 @@ CONSTRUCT {{ ?s ?p ?o }} WHERE {{ GRAPH <{GRAPH.ontology}> {{ ?s ?p ?o
 SELECT ?s (COUNT(*) AS ?degree) WHERE {{ VALUES ?s {{ {values} }}
   {{ ?s ?p ?o FILTER(!isLiteral(?o) && ?p != <{RDF.type}>) }} UNION {{ ?x ?p ?s }} }} GROUP BY ?s""")}
         by_iri = {data.get("iri"): (node, data) for node, data in network.nodes(data=True)}
+        from thbkg.export.network import curie as _curie
+
         keys = ("iri", "label", "label_en", "label_fr", "class", "class_label")
         results = []
         for iri in iris:
-            node, data = by_iri.get(str(iri), (curie(iri) or str(iri), {"iri": str(iri), "label": str(iri)}))
+            node, data = by_iri.get(str(iri), (_curie(iri) or str(iri), {"iri": str(iri), "label": str(iri)}))
             results.append({"id": node, **{key: data[key] for key in keys if key in data},
                             "degree": degrees.get(iri, 0)})
         return results

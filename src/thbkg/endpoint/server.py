@@ -169,10 +169,17 @@ def serve(release: Release, host: str, port: int, settings, processes: int = 1, 
     """
     import uvicorn
 
+    from thbkg.endpoint.backends import make_backend
+
+    backend = None
+    if processes == 1:  # its query workers open the store while the web application is imported
+        backend = make_backend(release, settings)
+        backend.launch()
+
     from thbkg.endpoint.app import create_app
     from thbkg.endpoint.processes import StartupFailed, run_processes
 
-    app = create_app(release, settings)
+    app = create_app(release, settings, backend)
     logging.getLogger("uvicorn.access").addFilter(_ShortURLs())
     config = uvicorn.Config(_RequestLimits(app), host=host, port=port, log_level=log_level,
                             timeout_graceful_shutdown=5, http=_BoundedHttpToolsProtocol, loop="auto",
