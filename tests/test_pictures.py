@@ -176,7 +176,7 @@ def test_timeline_page_shows_the_cets_197_ratification(client, cets_197):
     assert local in links(drawn)
     label = re.escape(escape(cets_197["label"]))
     row = re.search(rf'<tr><td>{re.escape(cets_197["date"])}</td><td>ratification</td>'
-                    rf'<td><a href="{local}"[^<]*</a></td><td>{label}</td></tr>', page)
+                    rf'<td><a href="{local}"[^<]*</a></td><td>{label}</td><td><a href="/id/source/', page)
     assert row, "the ratification is a row of the table under the picture"
     assert f'href="/id/query/{TIMELINE_QUERY}"' in page and f'href="/editor?tab={TIMELINE_QUERY}"' in page
 

@@ -71,8 +71,13 @@ def parse_date(text: str) -> tuple[float, float, str] | None:
 
 
 def _milestones(table: QueryTable) -> tuple[list[Milestone], int]:
-    placed, undated = [], 0
+    """A milestone per item (the query gives one row per item and source), and how many have a date
+    that cannot be placed."""
+    first_rows = {}
     for row in table.records():
+        first_rows.setdefault(row["item"], row)
+    placed, undated = [], 0
+    for row in first_rows.values():
         when = parse_date(row["date"])
         if when is None:
             undated += 1
