@@ -6,6 +6,7 @@ import csv
 import re
 import struct
 import xml.etree.ElementTree as ET
+from collections import Counter
 from html import escape
 
 import pytest
@@ -54,6 +55,26 @@ def texts(element: ET.Element) -> list[str]:
 
 def links(element: ET.Element) -> set[str]:
     return {node.get(XLINK_HREF) or node.get("href") for node in element.iter(f"{SVG}a")}
+
+
+KEY = re.compile(r"\[\d+\]")
+
+
+def linked_texts(root: ET.Element) -> list[tuple[str, str]]:
+    """(href, text) of every text element inside a link."""
+    return [(node.get(XLINK_HREF) or node.get("href"), text)
+            for node in root.iter(f"{SVG}a") for text in texts(node)]
+
+
+def picture_sources(name: str) -> dict[str, str]:
+    """Every source IRI the expected rows of the picture's queries name, with its title."""
+    found = {}
+    for query in PICTURES[name]:
+        for row in expected_rows(query):
+            for column, value in row.items():
+                if column + "Title" in row and value:
+                    found[value] = row[column + "Title"]
+    return found
 
 
 def group(root: ET.Element, gid: str) -> ET.Element:
@@ -127,7 +148,8 @@ def test_bad_picture_requests_exit_2_with_a_clear_message(tmp_path, arguments, m
 def test_timeline_draws_every_milestone_and_the_cets_197_ratification(exported, cets_197):
     root = ET.fromstring(exported["timeline.svg"])
     items = {row["item"] for row in expected_rows(TIMELINE_QUERY)}
-    drawn = {href for href in links(root) if href.startswith(BASE + "id/") and "/id/query/" not in href}
+    drawn = {href for href in links(root)
+             if href.startswith(BASE + "id/") and "/id/query/" not in href and "/id/source/" not in href}
     assert drawn == items
     labels = [text for text in texts(root) if cets_197["label"] in text]
     assert labels == [f"{cets_197['date']}  {cets_197['label']}"]
@@ -141,10 +163,46 @@ def test_charts_put_each_contested_figure_beside_the_official_ones(exported):
         shown = " ".join(text for block in blocks for text in texts(block))
         assert format_value(row["claimedValue"], row["claimedUnit"]) in shown
         assert format_value(row["officialValue"], row["officialUnit"]) in shown
-        assert slug(row["officialSource"]) in shown
+        keys = {text for block in blocks for href, text in linked_texts(block) if KEY.fullmatch(text)
+                and href == row["officialSource"]}
+        assert len(keys) == 1, "the official figure is followed by its source's key, a link to the source"
     victims = texts(group(root, "contested-seed-001-2021-victims"))
     assert any(text.startswith("2,418") and "Contradicted" in text for text in victims)
     assert any(text.startswith("1,811") for text in victims)
+
+
+@pytest.mark.parametrize("name", PICTURES)
+def test_svg_legend_lists_every_source_by_title_with_a_link_to_it(exported, name):
+    root = ET.fromstring(exported[f"{name}.svg"])
+    sources = picture_sources(name)
+    assert sources and all(sources.values())
+    by_link: dict[str, list[str]] = {}
+    for href, text in linked_texts(root):
+        by_link.setdefault(href, []).append(text)
+    for iri, title in sources.items():
+        assert iri.startswith(BASE + "id/source/")
+        shown = [text for text in by_link.get(iri, []) if not KEY.fullmatch(text)]
+        assert title in " ".join(shown), (iri, title, shown)
+    keyed = {href for href, text in linked_texts(root) if KEY.fullmatch(text)}
+    assert keyed == set(sources), "every key links to a source of the picture, every source has one"
+
+
+def test_timeline_follows_each_milestone_with_the_keys_of_its_sources(exported):
+    """A key per milestone and source, plus the source's legend entry: one more key than items it dates."""
+    root = ET.fromstring(exported["timeline.svg"])
+    rows = expected_rows(TIMELINE_QUERY)
+    dated = Counter(source for _, source in {(row["item"], row["source"]) for row in rows})
+    keys = Counter(href for href, text in linked_texts(root) if KEY.fullmatch(text))
+    assert keys == Counter({source: count + 1 for source, count in dated.items()})
+
+
+@pytest.mark.parametrize("name", PICTURES)
+def test_no_source_is_named_by_its_slug(exported, name):
+    """A source is shown by its key or its title, never by the end of its IRI ("source r81")."""
+    shown = texts(ET.fromstring(exported[f"{name}.svg"]))
+    for iri in picture_sources(name):
+        word = re.compile(rf"(?<![\w-]){re.escape(slug(iri))}(?![\w-])")
+        assert [text for text in shown if word.search(text)] == [], iri
 
 
 def test_charts_show_every_observation(exported):
