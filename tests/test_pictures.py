@@ -7,7 +7,7 @@ import re
 import struct
 import xml.etree.ElementTree as ET
 from collections import Counter
-from html import escape
+from html import escape, unescape
 
 import pytest
 from click.testing import CliRunner
@@ -233,10 +233,10 @@ def test_timeline_page_shows_the_cets_197_ratification(client, cets_197):
     assert f"{cets_197['date']}  {cets_197['label']}" in texts(drawn)
     assert local in links(drawn)
     label = re.escape(escape(cets_197["label"]))
-    row = re.search(rf'<tr><td>{re.escape(cets_197["date"])}</td><td>ratification</td>'
-                    rf'<td><a href="{local}"[^<]*</a></td><td>{label}</td><td><a href="/id/source/', page)
-    assert row, "the ratification is a row of the table under the picture"
-    assert f'href="/id/query/{TIMELINE_QUERY}"' in page and f'href="/editor?tab={TIMELINE_QUERY}"' in page
+    row = re.search(rf'<tr>\s*<td class="nowrap">{re.escape(cets_197["date"])}</td><td>ratification</td>'
+                    rf'<td><a href="{local}" title="[^"]*">{label}</a></td><td><a href="/id/source/', page)
+    assert row, "the ratification is a row of the table under the picture, with its source"
+    assert f'href="/questions/{TIMELINE_QUERY}"' in page and f'href="/editor?tab={TIMELINE_QUERY}"' in page
 
 
 def test_query_page_the_picture_links_to_exists(client):
@@ -252,8 +252,23 @@ def test_charts_page_shows_the_contested_figure_next_to_the_official_ones(client
     assert any(text.startswith("2,418") for text in victims)
     assert any(text.startswith("1,811") for text in victims)
     for query in PICTURES["charts"]:
-        assert f'href="/id/query/{query}"' in response.text
+        assert f'href="/questions/{query}"' in response.text
         assert f'<section id="rows-{query}">' in response.text
+
+
+@pytest.mark.parametrize("name", PICTURES)
+def test_page_and_svg_name_every_source_by_title_linking_to_its_page(client, name):
+    page = client.get(f"/{name}").text
+    svg = ET.fromstring(client.get(f"/{name}.svg").content)
+    listed = page[page.index('<section id="sources">'):]
+    listed = unescape(listed[:listed.index("</section>")])
+    svg_links = {href for href, text in linked_texts(svg) if KEY.fullmatch(text)}
+    for iri, title in picture_sources(name).items():
+        local = "/" + iri.removeprefix(BASE)
+        assert f'<a href="{local}" title="{iri}">{title}</a>' in listed, title
+        assert local in svg_links and local in links(inline_svg(page))
+        response = client.get(local, headers={"Accept": "text/html"})
+        assert response.status_code == 200 and title in unescape(response.text), local
 
 
 @pytest.mark.parametrize("path, media_type", [
@@ -286,7 +301,7 @@ def test_timeline_and_charts_in_a_browser_offline(server, browser, cets_197):
     ratification = wait.until(ec.visibility_of_element_located(
         (By.XPATH, f"//*[local-name()='text'][contains(., \"{cets_197['label']}\")]")))
     assert ratification.text.startswith(cets_197["date"])
-    caption = browser.find_element(By.CSS_SELECTOR, f"figcaption a[href='/id/query/{TIMELINE_QUERY}']")
+    caption = browser.find_element(By.CSS_SELECTOR, f"figcaption a[href='/questions/{TIMELINE_QUERY}']")
     assert caption.is_displayed()
     browser.save_screenshot(str(ARTIFACTS / "timeline.png"))
 
@@ -298,11 +313,11 @@ def test_timeline_and_charts_in_a_browser_offline(server, browser, cets_197):
     browser.save_screenshot(str(ARTIFACTS / "charts.png"))
     assert severe_console_errors(browser) == []
 
-    # The caption's query link opens the query's page; "run it" opens the editor on that question.
+    # The caption's query link opens the question's page; "run it" opens the editor on that question.
     browser.get(server.url + "/timeline")
-    query_link = (By.CSS_SELECTOR, f"figcaption a[href='/id/query/{TIMELINE_QUERY}']")
+    query_link = (By.CSS_SELECTOR, f"figcaption a[href='/questions/{TIMELINE_QUERY}']")
     wait.until(ec.element_to_be_clickable(query_link)).click()
-    wait.until(lambda d: d.current_url == f"{server.url}/id/query/{TIMELINE_QUERY}")
+    wait.until(lambda d: d.current_url == f"{server.url}/questions/{TIMELINE_QUERY}")
     browser.get(f"{server.url}/editor?tab={TIMELINE_QUERY}")
     editor = wait.until(ec.visibility_of_element_located((By.CSS_SELECTOR, ".tabPanel.active .CodeMirror")))
     assert "What are the dated milestones of France" in editor.text
