@@ -6,7 +6,8 @@ import csv
 import re
 import struct
 import xml.etree.ElementTree as ET
-from html import escape
+from collections import Counter
+from html import escape, unescape
 
 import pytest
 from click.testing import CliRunner
@@ -54,6 +55,26 @@ def texts(element: ET.Element) -> list[str]:
 
 def links(element: ET.Element) -> set[str]:
     return {node.get(XLINK_HREF) or node.get("href") for node in element.iter(f"{SVG}a")}
+
+
+KEY = re.compile(r"\[\d+\]")
+
+
+def linked_texts(root: ET.Element) -> list[tuple[str, str]]:
+    """(href, text) of every text element inside a link."""
+    return [(node.get(XLINK_HREF) or node.get("href"), text)
+            for node in root.iter(f"{SVG}a") for text in texts(node)]
+
+
+def picture_sources(name: str) -> dict[str, str]:
+    """Every source IRI the expected rows of the picture's queries name, with its title."""
+    found = {}
+    for query in PICTURES[name]:
+        for row in expected_rows(query):
+            for column, value in row.items():
+                if column + "Title" in row and value:
+                    found[value] = row[column + "Title"]
+    return found
 
 
 def group(root: ET.Element, gid: str) -> ET.Element:
@@ -127,7 +148,8 @@ def test_bad_picture_requests_exit_2_with_a_clear_message(tmp_path, arguments, m
 def test_timeline_draws_every_milestone_and_the_cets_197_ratification(exported, cets_197):
     root = ET.fromstring(exported["timeline.svg"])
     items = {row["item"] for row in expected_rows(TIMELINE_QUERY)}
-    drawn = {href for href in links(root) if href.startswith(BASE + "id/") and "/id/query/" not in href}
+    drawn = {href for href in links(root)
+             if href.startswith(BASE + "id/") and "/id/query/" not in href and "/id/source/" not in href}
     assert drawn == items
     labels = [text for text in texts(root) if cets_197["label"] in text]
     assert labels == [f"{cets_197['date']}  {cets_197['label']}"]
@@ -141,10 +163,46 @@ def test_charts_put_each_contested_figure_beside_the_official_ones(exported):
         shown = " ".join(text for block in blocks for text in texts(block))
         assert format_value(row["claimedValue"], row["claimedUnit"]) in shown
         assert format_value(row["officialValue"], row["officialUnit"]) in shown
-        assert slug(row["officialSource"]) in shown
+        keys = {text for block in blocks for href, text in linked_texts(block) if KEY.fullmatch(text)
+                and href == row["officialSource"]}
+        assert len(keys) == 1, "the official figure is followed by its source's key, a link to the source"
     victims = texts(group(root, "contested-seed-001-2021-victims"))
     assert any(text.startswith("2,418") and "Contradicted" in text for text in victims)
     assert any(text.startswith("1,811") for text in victims)
+
+
+@pytest.mark.parametrize("name", PICTURES)
+def test_svg_legend_lists_every_source_by_title_with_a_link_to_it(exported, name):
+    root = ET.fromstring(exported[f"{name}.svg"])
+    sources = picture_sources(name)
+    assert sources and all(sources.values())
+    by_link: dict[str, list[str]] = {}
+    for href, text in linked_texts(root):
+        by_link.setdefault(href, []).append(text)
+    for iri, title in sources.items():
+        assert iri.startswith(BASE + "id/source/")
+        shown = [text for text in by_link.get(iri, []) if not KEY.fullmatch(text)]
+        assert title in " ".join(shown), (iri, title, shown)
+    keyed = {href for href, text in linked_texts(root) if KEY.fullmatch(text)}
+    assert keyed == set(sources), "every key links to a source of the picture, every source has one"
+
+
+def test_timeline_follows_each_milestone_with_the_keys_of_its_sources(exported):
+    """A key per milestone and source, plus the source's legend entry: one more key than items it dates."""
+    root = ET.fromstring(exported["timeline.svg"])
+    rows = expected_rows(TIMELINE_QUERY)
+    dated = Counter(source for _, source in {(row["item"], row["source"]) for row in rows})
+    keys = Counter(href for href, text in linked_texts(root) if KEY.fullmatch(text))
+    assert keys == Counter({source: count + 1 for source, count in dated.items()})
+
+
+@pytest.mark.parametrize("name", PICTURES)
+def test_no_source_is_named_by_its_slug(exported, name):
+    """A source is shown by its key or its title, never by the end of its IRI ("source r81")."""
+    shown = texts(ET.fromstring(exported[f"{name}.svg"]))
+    for iri in picture_sources(name):
+        word = re.compile(rf"(?<![\w-]){re.escape(slug(iri))}(?![\w-])")
+        assert [text for text in shown if word.search(text)] == [], iri
 
 
 def test_charts_show_every_observation(exported):
@@ -175,10 +233,10 @@ def test_timeline_page_shows_the_cets_197_ratification(client, cets_197):
     assert f"{cets_197['date']}  {cets_197['label']}" in texts(drawn)
     assert local in links(drawn)
     label = re.escape(escape(cets_197["label"]))
-    row = re.search(rf'<tr><td>{re.escape(cets_197["date"])}</td><td>ratification</td>'
-                    rf'<td><a href="{local}"[^<]*</a></td><td>{label}</td></tr>', page)
-    assert row, "the ratification is a row of the table under the picture"
-    assert f'href="/id/query/{TIMELINE_QUERY}"' in page and f'href="/editor?tab={TIMELINE_QUERY}"' in page
+    row = re.search(rf'<tr>\s*<td class="nowrap">{re.escape(cets_197["date"])}</td><td>ratification</td>'
+                    rf'<td><a href="{local}" title="[^"]*">{label}</a></td><td><a href="/id/source/', page)
+    assert row, "the ratification is a row of the table under the picture, with its source"
+    assert f'href="/questions/{TIMELINE_QUERY}"' in page and f'href="/editor?tab={TIMELINE_QUERY}"' in page
 
 
 def test_query_page_the_picture_links_to_exists(client):
@@ -194,8 +252,23 @@ def test_charts_page_shows_the_contested_figure_next_to_the_official_ones(client
     assert any(text.startswith("2,418") for text in victims)
     assert any(text.startswith("1,811") for text in victims)
     for query in PICTURES["charts"]:
-        assert f'href="/id/query/{query}"' in response.text
+        assert f'href="/questions/{query}"' in response.text
         assert f'<section id="rows-{query}">' in response.text
+
+
+@pytest.mark.parametrize("name", PICTURES)
+def test_page_and_svg_name_every_source_by_title_linking_to_its_page(client, name):
+    page = client.get(f"/{name}").text
+    svg = ET.fromstring(client.get(f"/{name}.svg").content)
+    listed = page[page.index('<section id="sources">'):]
+    listed = unescape(listed[:listed.index("</section>")])
+    svg_links = {href for href, text in linked_texts(svg) if KEY.fullmatch(text)}
+    for iri, title in picture_sources(name).items():
+        local = "/" + iri.removeprefix(BASE)
+        assert f'<a href="{local}" title="{iri}">{title}</a>' in listed, title
+        assert local in svg_links and local in links(inline_svg(page))
+        response = client.get(local, headers={"Accept": "text/html"})
+        assert response.status_code == 200 and title in unescape(response.text), local
 
 
 @pytest.mark.parametrize("path, media_type", [
@@ -228,7 +301,7 @@ def test_timeline_and_charts_in_a_browser_offline(server, browser, cets_197):
     ratification = wait.until(ec.visibility_of_element_located(
         (By.XPATH, f"//*[local-name()='text'][contains(., \"{cets_197['label']}\")]")))
     assert ratification.text.startswith(cets_197["date"])
-    caption = browser.find_element(By.CSS_SELECTOR, f"figcaption a[href='/id/query/{TIMELINE_QUERY}']")
+    caption = browser.find_element(By.CSS_SELECTOR, f"figcaption a[href='/questions/{TIMELINE_QUERY}']")
     assert caption.is_displayed()
     browser.save_screenshot(str(ARTIFACTS / "timeline.png"))
 
@@ -240,11 +313,11 @@ def test_timeline_and_charts_in_a_browser_offline(server, browser, cets_197):
     browser.save_screenshot(str(ARTIFACTS / "charts.png"))
     assert severe_console_errors(browser) == []
 
-    # The caption's query link opens the query's page; "run it" opens the editor on that question.
+    # The caption's query link opens the question's page; "run it" opens the editor on that question.
     browser.get(server.url + "/timeline")
-    query_link = (By.CSS_SELECTOR, f"figcaption a[href='/id/query/{TIMELINE_QUERY}']")
+    query_link = (By.CSS_SELECTOR, f"figcaption a[href='/questions/{TIMELINE_QUERY}']")
     wait.until(ec.element_to_be_clickable(query_link)).click()
-    wait.until(lambda d: d.current_url == f"{server.url}/id/query/{TIMELINE_QUERY}")
+    wait.until(lambda d: d.current_url == f"{server.url}/questions/{TIMELINE_QUERY}")
     browser.get(f"{server.url}/editor?tab={TIMELINE_QUERY}")
     editor = wait.until(ec.visibility_of_element_located((By.CSS_SELECTOR, ".tabPanel.active .CodeMirror")))
     assert "What are the dated milestones of France" in editor.text

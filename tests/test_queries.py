@@ -36,6 +36,26 @@ def test_competency_question_returns_its_expected_rows(loaded, query: NamedQuery
     assert rows == expected
 
 
+SOURCED = [query for query in QUERIES if "source" in query.text and query.expected
+           and any(f"?{name}Title" in query.text for name in ("source", "claimedSource", "officialSource"))]
+
+
+def test_the_timeline_question_names_its_sources():
+    assert "cq-31-commitment-milestones" in {query.name for query in SOURCED}
+
+
+@pytest.mark.parametrize("query", SOURCED, ids=lambda q: q.name)
+def test_every_expected_row_names_a_catalogued_source_by_title(query: NamedQuery):
+    """A column ``x`` of sources followed by ``xTitle``: each row has a source IRI and its title."""
+    with query.expected.open(newline="", encoding="utf-8") as handle:
+        rows = list(csv.DictReader(handle))
+    pairs = [(name, name + "Title") for name in rows[0] if name + "Title" in rows[0] and "ource" in name]
+    assert pairs, query.name
+    for row in rows:
+        for iri, title in pairs:
+            assert row[iri].startswith("https://w3id.org/thbkg/id/source/") and row[title].strip(), row
+
+
 @pytest.mark.parametrize("query", CHECKS, ids=lambda q: q.name)
 def test_quality_check_finds_nothing(loaded, query: NamedQuery):
     rows = result_rows(run_query(loaded.dataset, query.text))

@@ -1,35 +1,31 @@
-"""The pictures on the server: /timeline and /charts as pages (picture, caption, table of rows), SVG, PNG.
+"""The pictures on the server: /timeline and /charts as pages (picture, captions, sources, rows), SVG, PNG.
 
 Each picture is drawn once per process, on its first request: its queries run on the query workers
-(Oxigraph, as every query the endpoint answers), matplotlib draws in a thread, and the page and both
-images are kept; the graph is read-only, so they never go stale.
+(Oxigraph, as every query the endpoint answers), matplotlib draws in a thread, and the page
+(templates/picture.html) and both images are kept; the graph is read-only, so they never go stale.
 """
 
 from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass
-from html import escape
-from urllib.parse import quote
 
 from fastapi import FastAPI, Response
+from markupsafe import Markup
 
+from thbkg.backend import Backend
 from thbkg.backend.errors import BackendError
-from thbkg.namespaces import BASE
+from thbkg.backend.reading import solutions_of
+from thbkg.endpoint.answer_table import Table, answer_table
+from thbkg.endpoint.templating import render
 from thbkg.pictures import PICTURES, Picture, QueryTable, draw_picture, picture_queries
+from thbkg.queries import NamedQuery
 from thbkg.sparql_guard import inspect_query
 
-__all__ = ["add_picture_routes", "render_page"]
+__all__ = ["RowsSection", "add_picture_routes", "render_page"]
 
 _MEDIA_TYPES = {"svg": "image/svg+xml", "png": "image/png"}
-_STYLE = """body{font-family:system-ui,sans-serif;margin:0 auto;padding:0 1rem 2rem;color:#222}
-body{max-width:110rem}
-nav{margin:1rem 0 .25rem}h1{font-size:1.4rem;margin:.25rem 0 1rem}h2{font-size:1.1rem;margin:2rem 0 .5rem}
-figure{margin:0}figure svg{max-width:100%;height:auto;display:block}section{overflow-x:auto}
-figcaption{margin:.5rem 0;line-height:1.5}
-table{border-collapse:collapse;font-size:.85rem}caption{text-align:left;padding:.25rem 0;font-weight:600}
-th,td{border:1px solid #ddd;padding:.2rem .4rem;text-align:left;vertical-align:top}th{background:#f3f3f3}
-tbody tr:nth-child(even){background:#fafafa}"""
+_TSV = "text/tab-separated-values"
 
 
 @dataclass(frozen=True)
@@ -38,56 +34,41 @@ class _Rendered:
     images: dict[str, bytes]
 
 
-def _cell(value: str) -> str:
-    from thbkg.pictures.canvas import slug  # matplotlib, loaded with the first picture drawn
+@dataclass(frozen=True)
+class RowsSection:
+    """The rows of one of a picture's queries, as the page shows them."""
 
-    if value.startswith(BASE):
-        return f'<a href="/{escape(value[len(BASE):])}" title="{escape(value)}">{escape(slug(value))}</a>'
-    if value.startswith(("http://", "https://")):
-        return f'<a href="{escape(value)}">{escape(value)}</a>'
-    return escape(value)
+    query: NamedQuery
+    table: Table
 
 
-def _table(table: QueryTable) -> str:
-    head = "".join(f'<th scope="col">{escape(name)}</th>' for name in table.header)
-    body = "".join("<tr>" + "".join(f"<td>{_cell(value)}</td>" for value in row) + "</tr>"
-                   for row in table.rows)
-    name = escape(table.query.name)
-    return (f'<section id="rows-{name}"><h2>The rows of {name}</h2><table><caption>'
-            f"{escape(table.query.question)} ({len(table.rows)} rows)</caption><thead><tr>{head}</tr></thead>"
-            f"<tbody>{body}</tbody></table></section>")
-
-
-def _query_line(table: QueryTable) -> str:
-    name = escape(table.query.name)
-    return (f'Query: <a href="/id/query/{name}">{name}</a> — {escape(table.query.question)} '
-            f'(<a href="/editor?tab={quote(table.query.name)}">run it in the query editor</a>)')
-
-
-def render_page(picture: Picture, svg: bytes) -> str:
-    """The HTML page of a picture: the SVG inline, its queries as captions, and their rows as tables."""
+def render_page(picture: Picture, svg: bytes, sections: list[RowsSection]) -> str:
+    """The HTML page of a picture: the SVG inline, its queries as captions, its sources by title, and the
+    rows of its queries as tables."""
     drawing = svg.decode("utf-8")
-    drawing = drawing[drawing.index("<svg"):].replace(
-        "<svg ", f'<svg role="img" aria-label="{escape(picture.title)}" ', 1)
-    captions = "<br>".join(_query_line(table) for table in picture.tables)
-    links = " · ".join(f'<a href="/{other}">{other}</a>' for other in PICTURES)
-    return f"""<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>{escape(picture.title)} — THB-KG</title>
-<meta name="viewport" content="width=device-width, initial-scale=1"><link rel="icon" href="data:,">
-<style>{_STYLE}</style></head><body>
-<nav><a href="/">THB-KG query editor</a> · {links} · <a href="/ontology">ontology</a></nav>
-<h1>{escape(picture.title)}</h1>
-<main><figure id="picture">{drawing}<figcaption>{captions}<br>Download:
-<a href="/{picture.name}.svg">SVG</a> · <a href="/{picture.name}.png">PNG</a>
-(or <code>thbkg export --format {picture.name} -o {picture.name}.svg</code>)</figcaption></figure>
-{"".join(_table(table) for table in picture.tables)}
-</main></body></html>"""
+    drawing = Markup(drawing[drawing.index("<svg"):])  # our own drawing, without its XML declaration
+    return render("picture.html", picture=picture, drawing=drawing, sections=sections,
+                  pictures=list(PICTURES))
 
 
-def _draw(name: str, tables: list[QueryTable]) -> _Rendered:
+def _draw(name: str, tables: list[QueryTable]) -> tuple[Picture, dict[str, bytes]]:
     picture = draw_picture(name, tables, link_base="/")
-    images = {image_format: picture.image(image_format) for image_format in _MEDIA_TYPES}
-    return _Rendered(render_page(picture, images["svg"]), images)
+    return picture, {image_format: picture.image(image_format) for image_format in _MEDIA_TYPES}
+
+
+async def _render(backend: Backend, name: str) -> _Rendered:
+    """Run the picture's queries, draw it, and fill its page."""
+    tables, sections = [], []
+    for query in picture_queries(name):
+        answer = await backend.query(query.text, _TSV, shape=inspect_query(query.text))
+        variables, rows = solutions_of(answer)
+        # The queries project strings and IRIs only (STR of every literal), so str() is the CSV cell.
+        cells = [[str(row.get(variable, "")) for variable in variables] for row in rows]
+        tables.append(QueryTable(query, variables, cells))
+        table = await answer_table(backend, variables, rows, page_size=max(len(rows), 1))
+        sections.append(RowsSection(query, table))
+    picture, images = await asyncio.to_thread(_draw, name, tables)
+    return _Rendered(render_page(picture, images["svg"], sections), images)
 
 
 def add_picture_routes(app: FastAPI, backend_of) -> None:
@@ -99,11 +80,7 @@ def add_picture_routes(app: FastAPI, backend_of) -> None:
     async def picture(name: str) -> _Rendered:
         async with lock:
             if name not in rendered:
-                tables = []
-                for query in picture_queries(name):
-                    answer = await backend_of().query(query.text, "text/csv", shape=inspect_query(query.text))
-                    tables.append(QueryTable.from_csv(query, answer.body.decode("utf-8")))
-                rendered[name] = await asyncio.to_thread(_draw, name, tables)
+                rendered[name] = await _render(backend_of(), name)
         return rendered[name]
 
     async def answer(name: str, part: str) -> Response:

@@ -6,6 +6,7 @@ from thbkg.pictures.picture import (
     Picture,
     PictureError,
     QueryTable,
+    Source,
     build_picture,
     draw_picture,
     image_format_for,
@@ -13,5 +14,5 @@ from thbkg.pictures.picture import (
     render_picture,
 )
 
-__all__ = ["IMAGE_FORMATS", "PICTURES", "Picture", "PictureError", "QueryTable", "build_picture",
+__all__ = ["IMAGE_FORMATS", "PICTURES", "Picture", "PictureError", "QueryTable", "Source", "build_picture",
            "draw_picture", "image_format_for", "picture_queries", "render_picture"]

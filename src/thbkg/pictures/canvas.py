@@ -16,7 +16,7 @@ from thbkg.namespaces import BASE
 from thbkg.queries import NamedQuery
 
 __all__ = ["FONT_SIZE", "caption_height", "caption_lines", "draw_caption", "drawing", "figure_bytes",
-           "fit_text", "format_value", "link_for", "query_link", "slug", "text_width"]
+           "fit_text", "format_value", "link_for", "query_link", "slug", "text_width", "wrap_text"]
 
 FONT_SIZE = 7.5
 _FONT = "DejaVu Sans"  # bundled with matplotlib, so the measures below hold on every machine
@@ -85,11 +85,15 @@ def slug(iri: str) -> str:
     return iri.rstrip("/").rsplit("/", 1)[-1]
 
 
+def wrap_text(text: str, width: float, size: float = FONT_SIZE, least: int = 40) -> list[str]:
+    """``text`` in lines that fit ``width`` inches (at least ``least`` characters a line)."""
+    chars = max(least, int(len(text) * width / max(text_width(text, size), 0.01)) - 2)
+    return textwrap.wrap(text, chars) or [text]
+
+
 def caption_lines(query: NamedQuery, width: float, size: float = FONT_SIZE) -> list[str]:
     """'Query: <name> — <question>', wrapped to fit ``width`` inches."""
-    text = f"Query: {query.name} — {query.question}"
-    chars = max(40, int(len(text) * width / max(text_width(text, size), 0.01)) - 2)
-    return textwrap.wrap(text, chars)
+    return wrap_text(f"Query: {query.name} — {query.question}", width, size)
 
 
 def caption_height(lines: list[str]) -> float:

@@ -22,7 +22,8 @@ from thbkg.pictures.canvas import (
     slug,
     text_width,
 )
-from thbkg.pictures.picture import QueryTable
+from thbkg.pictures.picture import QueryTable, Source
+from thbkg.pictures.sources import draw_keys, draw_source_legend, keys_width, source_legend_height
 
 __all__ = ["TITLE", "Bar", "Block", "contested_panels", "draw_charts", "figure_panels"]
 
@@ -37,7 +38,8 @@ _COLUMN = (_WIDTH - 2 * _MARGIN - _GUTTER) / 2
 
 @dataclass(frozen=True)
 class Bar:
-    """One figure: its label left of the bar, its value, the text after the bar, and its page."""
+    """One figure: its label left of the bar, its value, the text after the bar followed by the keys of
+    its sources, and its page."""
 
     label: str
     value: float
@@ -45,6 +47,12 @@ class Bar:
     colour: str
     link: str
     hatch: str = ""
+    sources: tuple[Source, ...] = ()
+
+    @property
+    def text_width(self) -> float:
+        """Inches the text after the bar takes, source keys included."""
+        return text_width(self.text) + keys_width(self.sources)
 
 
 @dataclass(frozen=True)
@@ -86,8 +94,10 @@ def _gid(*parts: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", "-".join(parts).lower()).strip("-")
 
 
-def contested_panels(table: QueryTable, link_base: str) -> tuple[list[list[Block]], dict[str, str]]:
-    """From the contested-statistics rows: per contested figure a block per unit; and the series colours."""
+def contested_panels(table: QueryTable, sources: dict[str, Source],
+                     link_base: str) -> tuple[list[list[Block]], dict[str, str]]:
+    """From the contested-statistics rows: per contested figure a block per unit, each bar followed by
+    the keys of its ``sources`` (by IRI); and the series colours."""
     claims: dict[str, dict] = {}
     series: dict[str, str] = {}
     for row in table.records():
@@ -107,25 +117,28 @@ def contested_panels(table: QueryTable, link_base: str) -> tuple[list[list[Block
         for index, each in enumerate(units):
             bars = []
             if each == unit:
-                bars.append(Bar(f"{slug(row['claimedSource'])} claim ({row['claimedStatus'].lower()})",
-                                _number(row["claimedValue"]),
-                                f"{format_value(row['claimedValue'], unit)} · {row['claimedStatus']}",
-                                colour, link_for(iri, link_base), hatch))
+                status = row["claimedStatus"]
+                bars.append(Bar(f"claimed figure ({status.lower()})", _number(row["claimedValue"]),
+                                f"{format_value(row['claimedValue'], unit)} · {status} · source", colour,
+                                link_for(iri, link_base), hatch, _keyed(sources, [row["claimedSource"]])))
             for official_iri, official in claim["officials"].items():
                 o = official["row"]
                 if o["officialUnit"] != each:
                     continue
                 label = _joined(o["officialIndicator"], o["officialBreakdown"])
-                sources = ", ".join(slug(source) for source in official["sources"])
-                bars.append(Bar(label, _number(o["officialValue"]),
-                                f"{format_value(o['officialValue'], each)} · source {sources}",
-                                series[o["officialSeries"]], link_for(official_iri, link_base)))
-            source = slug(row["claimedSource"])
-            title = (f"{what}: the {source} figure beside the official ones ({_unit(each)})" if index == 0
+                value = format_value(o["officialValue"], each)
+                bars.append(Bar(label, _number(o["officialValue"]), f"{value} · source",
+                                series[o["officialSeries"]], link_for(official_iri, link_base), "",
+                                _keyed(sources, official["sources"])))
+            title = (f"{what}: the claimed figure beside the official ones ({_unit(each)})" if index == 0
                      else f"… and the official figures in {_unit(each)} that contradict it")
             blocks.append(Block(_gid("contested", slug(iri), *([each] if index else [])), title, bars))
         panels.append(blocks)
     return panels, series
+
+
+def _keyed(sources: dict[str, Source], iris: list[str]) -> tuple[Source, ...]:
+    return tuple(sources[iri] for iri in iris if iri in sources)
 
 
 def _observations(table: QueryTable) -> dict[str, dict]:
@@ -164,8 +177,9 @@ def _common_prefix(words: list[str]) -> str:
     return first[:size].rsplit("-", 1)[0] + "-" if "-" in first[:size] else ""
 
 
-def figure_panels(table: QueryTable, link_base: str) -> list[list[Block]]:
-    """From the statistical-observation rows: a block per indicator, unit and area, a bar per figure."""
+def figure_panels(table: QueryTable, sources: dict[str, Source], link_base: str) -> list[list[Block]]:
+    """From the statistical-observation rows: a block per indicator, unit and area, a bar per figure
+    followed by the keys of its ``sources`` (by IRI)."""
     groups: dict[tuple[str, str, str], list[tuple[str, dict]]] = {}
     for iri, entry in _observations(table).items():
         row = entry["row"]
@@ -178,9 +192,9 @@ def figure_panels(table: QueryTable, link_base: str) -> list[list[Block]]:
             status = row["claimStatus"]
             colour, hatch = _claim_style(status) if status else (_ACCEPTED, "")
             reporters = ", ".join(entry["reporters"]) or "no reporting body"
-            text = (f"{format_value(row['value'], unit)} · {reporters} · source "
-                    + ", ".join(slug(s) for s in entry["sources"]) + (f" · {status}" if status else ""))
-            bars.append(Bar(label, _number(row["value"]), text, colour, link_for(iri, link_base), hatch))
+            text = _joined(format_value(row["value"], unit), reporters, status, "source")
+            bars.append(Bar(label, _number(row["value"]), text, colour, link_for(iri, link_base), hatch,
+                            _keyed(sources, entry["sources"])))
         title = f"{indicator} ({_unit(unit)}{', ' + area if area else ''})"
         panels.append([Block(_gid("figures", indicator, unit, area), title, bars)])
     return panels
@@ -200,7 +214,8 @@ def _label_room(panels: list[list[Block]]) -> float:
     return min(max(widest + 0.15, 1.2), 4.2)
 
 
-def _draw_block(figure: Figure, block: Block, left: float, top: float, labels: float, height: float) -> None:
+def _draw_block(figure: Figure, block: Block, left: float, top: float, labels: float, height: float,
+                link_base: str) -> None:
     figure.text(left / _WIDTH, 1 - (top + 0.2) / height, fit_text(block.title, _COLUMN, FONT_SIZE + 0.5),
                 fontsize=FONT_SIZE + 0.5, fontweight="bold", color="#222222")
     width = _COLUMN - labels
@@ -208,15 +223,16 @@ def _draw_block(figure: Figure, block: Block, left: float, top: float, labels: f
     ax = figure.add_axes(((left + labels) / _WIDTH, 1 - (bars_top + _BAR * len(block.bars)) / height,
                           width / _WIDTH, _BAR * len(block.bars) / height))
     ax.set_gid(block.gid)
-    reach = [bar.value * width / max(width - 0.08 - text_width(bar.text), 0.25 * width) for bar in block.bars]
+    reach = [bar.value * width / max(width - 0.08 - bar.text_width, 0.25 * width) for bar in block.bars]
     ax.set_xlim(0, max([*reach, 1e-9]))
     ax.set_ylim(len(block.bars) - 0.5, -0.5)
     for index, bar in enumerate(block.bars):
         (patch,) = ax.barh([index], [max(bar.value, 0)], height=0.7, color=bar.colour, hatch=bar.hatch,
                            edgecolor="white" if bar.hatch else bar.colour, linewidth=0.6)
         patch.set_url(bar.link)
-        ax.annotate(bar.text, (max(bar.value, 0), index), xytext=(4, 0), textcoords="offset points",
-                    va="center", ha="left", color="#222222", url=bar.link)
+        text = ax.annotate(bar.text, (max(bar.value, 0), index), xytext=(4, 0), textcoords="offset points",
+                           va="center", ha="left", color="#222222", url=bar.link)
+        draw_keys(ax, text, bar.sources, link_base)
     ax.set_yticks(range(len(block.bars)), [fit_text(bar.label, labels - 0.1) for bar in block.bars])
     ax.tick_params(axis="y", length=0)
     ax.xaxis.set_visible(False)
@@ -237,7 +253,7 @@ def _section(figure: Figure, heading: str, table: QueryTable, legend: list[Patch
         y = top + _section_head(table)
         for panel in column:
             for block in panel:
-                _draw_block(figure, block, left, y, labels, height)
+                _draw_block(figure, block, left, y, labels, height, link_base)
                 y += block.height
 
 
@@ -263,23 +279,29 @@ def _legends(series: dict[str, str], observations: QueryTable) -> tuple[list[Pat
     return contested, figures
 
 
-def draw_charts(contested: QueryTable, observations: QueryTable, link_base: str = BASE) -> Figure:
-    """The contested figures (cq-12 rows) above every figure by indicator (cq-13 rows), as one figure."""
-    contested_blocks, series = contested_panels(contested, link_base)
-    figure_blocks = figure_panels(observations, link_base)
+def draw_charts(contested: QueryTable, observations: QueryTable, sources: dict[str, Source],
+                link_base: str = BASE) -> Figure:
+    """The contested figures (cq-12 rows) above every figure by indicator (cq-13 rows), each followed by
+    the keys of its ``sources`` (by IRI), which a legend lists by title; as one figure."""
+    contested_blocks, series = contested_panels(contested, sources, link_base)
+    figure_blocks = figure_panels(observations, sources, link_base)
     contested_legend, figures_legend = _legends(series, observations)
     first = _section_height(contested, contested_blocks) if contested_blocks else 0.0
-    height = 0.75 + first + _section_height(observations, figure_blocks) + 0.2
+    listed = list(sources.values())
+    legend_top = 0.75 + first + _section_height(observations, figure_blocks) + 0.2
+    height = legend_top + source_legend_height(listed, _WIDTH - 2 * _MARGIN) + 0.2
     with drawing():
         figure = Figure(figsize=(_WIDTH, height))
         figure.text(_MARGIN / _WIDTH, 1 - 0.35 / height, TITLE, fontsize=12, fontweight="bold")
         figure.text(_MARGIN / _WIDTH, 1 - 0.57 / height,
-                    "Values are printed after each bar with the reporting body and the source (its page is "
-                    "/id/source/<name>); each bar links to its observation.",
+                    "Values are printed after each bar with the reporting body and the keys [n] of the "
+                    "sources, listed by title at the foot; each bar links to its observation, each key to "
+                    "its source.",
                     fontsize=FONT_SIZE + 0.5, color="#333333")
         if contested_blocks:
             _section(figure, "Contested figures beside the official figures that contradict them", contested,
                      contested_legend, contested_blocks, 0.75, height, link_base)
         _section(figure, "Every statistical figure in the graph, by indicator, year and reporting body",
                  observations, figures_legend, figure_blocks, 0.75 + first, height, link_base)
+        draw_source_legend(figure, listed, link_base, _MARGIN, legend_top, _WIDTH - 2 * _MARGIN)
     return figure

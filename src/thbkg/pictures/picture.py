@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -16,8 +17,8 @@ from thbkg.queries import NamedQuery, find_query, result_rows, run_query
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
-__all__ = ["IMAGE_FORMATS", "PICTURES", "Picture", "PictureError", "QueryTable", "build_picture",
-           "draw_picture", "image_format_for", "picture_queries", "render_picture"]
+__all__ = ["IMAGE_FORMATS", "PICTURES", "Picture", "PictureError", "QueryTable", "Source", "build_picture",
+           "draw_picture", "image_format_for", "keyed_sources", "picture_queries", "render_picture"]
 
 #: The pictures, each with the competency questions it is drawn from.
 PICTURES: dict[str, tuple[str, ...]] = {
@@ -25,6 +26,7 @@ PICTURES: dict[str, tuple[str, ...]] = {
     "charts": ("cq-12-contested-statistics", "cq-13-statistical-observations"),
 }
 IMAGE_FORMATS = ("svg", "png")
+_TITLE = "Title"  # a column ``x`` of source IRIs is followed by ``xTitle``, the sources' titles
 
 
 class PictureError(Exception):
@@ -48,14 +50,43 @@ class QueryTable:
     def records(self) -> list[dict[str, str]]:
         return [dict(zip(self.header, row, strict=True)) for row in self.rows]
 
+    def source_cells(self) -> Iterator[tuple[str, str]]:
+        """(IRI, title) of every source the rows name, row by row: the cells of each column ``x``
+        followed by its ``xTitle`` (``source``, ``sourceTitle``; ``officialSource``, ...)."""
+        pairs = [(name, name + _TITLE) for name in self.header if name + _TITLE in self.header]
+        for record in self.records():
+            for iri, title in pairs:
+                yield record[iri], record[title]
+
+
+@dataclass(frozen=True)
+class Source:
+    """A catalogued source as a picture names it: its key ("[1]"), its IRI and its title."""
+
+    key: str
+    iri: str
+    title: str
+
+
+def keyed_sources(tables: Iterable[QueryTable]) -> dict[str, Source]:
+    """Every source the tables name, by IRI, keyed [1], [2], ... in order of first appearance; a source
+    without a title is named by its IRI."""
+    found: dict[str, Source] = {}
+    for table in tables:
+        for iri, title in table.source_cells():
+            if iri and iri not in found:
+                found[iri] = Source(f"[{len(found) + 1}]", iri, title or iri)
+    return found
+
 
 @dataclass(frozen=True)
 class Picture:
-    """A drawn picture and the rows it shows."""
+    """A drawn picture, the rows it shows and the sources it names (in the order of their keys)."""
 
     name: str
     title: str
     tables: list[QueryTable]
+    sources: list[Source]
     figure: Figure
 
     def image(self, image_format: str) -> bytes:
@@ -103,13 +134,16 @@ def draw_picture(name: str, tables: list[QueryTable], link_base: str = BASE) -> 
     """Draw picture ``name`` from the rows of its queries (in the order of :func:`picture_queries`)."""
     if name not in PICTURES:
         raise PictureError(f"no picture {name!r}; the pictures are {', '.join(PICTURES)}")
+    sources = keyed_sources(tables)
     if name == "timeline":
         from thbkg.pictures.timeline import TITLE, draw_timeline
 
-        return Picture(name, TITLE, tables, draw_timeline(tables[0], link_base))
-    from thbkg.pictures.charts import TITLE, draw_charts
+        figure = draw_timeline(tables[0], sources, link_base)
+    else:
+        from thbkg.pictures.charts import TITLE, draw_charts
 
-    return Picture(name, TITLE, tables, draw_charts(tables[0], tables[1], link_base))
+        figure = draw_charts(tables[0], tables[1], sources, link_base)
+    return Picture(name, TITLE, tables, list(sources.values()), figure)
 
 
 def render_picture(dataset: Dataset | Graph, name: str, image_format: str, link_base: str = BASE) -> bytes:

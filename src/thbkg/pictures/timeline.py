@@ -12,7 +12,8 @@ from matplotlib.lines import Line2D
 
 from thbkg.namespaces import BASE
 from thbkg.pictures import canvas
-from thbkg.pictures.picture import QueryTable
+from thbkg.pictures.picture import QueryTable, Source
+from thbkg.pictures.sources import draw_keys, draw_source_legend, keys_width, source_legend_height
 
 __all__ = ["TITLE", "Milestone", "draw_timeline", "parse_date"]
 
@@ -32,7 +33,8 @@ _DATE = re.compile(r"^(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?$")
 
 @dataclass(frozen=True)
 class Milestone:
-    """A row of the timeline query, placed in time: ``start`` to ``end`` in decimal years."""
+    """An item of the timeline query, placed in time (``start`` to ``end`` in decimal years), and the
+    sources that state its date."""
 
     date: str
     kind: str
@@ -41,6 +43,7 @@ class Milestone:
     start: float
     end: float
     precision: str
+    sources: tuple[Source, ...] = ()
 
     @property
     def x(self) -> float:
@@ -70,14 +73,24 @@ def parse_date(text: str) -> tuple[float, float, str] | None:
     return float(year), float(year + 1), "year"
 
 
-def _milestones(table: QueryTable) -> tuple[list[Milestone], int]:
-    placed, undated = [], 0
+def _milestones(table: QueryTable, sources: dict[str, Source]) -> tuple[list[Milestone], int]:
+    """A milestone per item with its sources (the query gives one row per item and source), and how
+    many items have a date that cannot be placed."""
+    first_rows: dict[str, dict[str, str]] = {}
+    stated_by: dict[str, list[Source]] = {}
     for row in table.records():
+        first_rows.setdefault(row["item"], row)
+        found = stated_by.setdefault(row["item"], [])
+        if row["source"] in sources and sources[row["source"]] not in found:
+            found.append(sources[row["source"]])
+    placed, undated = [], 0
+    for item, row in first_rows.items():
         when = parse_date(row["date"])
         if when is None:
             undated += 1
             continue
-        placed.append(Milestone(row["date"], row["kind"], row["item"], row["itemLabel"], *when))
+        placed.append(Milestone(row["date"], row["kind"], item, row["itemLabel"], *when,
+                                tuple(stated_by[item])))
     return placed, undated
 
 
@@ -93,7 +106,7 @@ class _Placed:
     row: int
     text: str
     right: bool
-    anchor: float  # where the label starts (right) or ends (left), in decimal years
+    anchor: float  # where the label starts (right) or ends (left, before its source keys), in decimal years
 
 
 def _pack(milestones: list[Milestone], x_min: float, x_max: float, per_year: float) -> list[_Placed]:
@@ -105,17 +118,18 @@ def _pack(milestones: list[Milestone], x_min: float, x_max: float, per_year: flo
                      (max(milestone.end, milestone.x) - x_min) * per_year)
         room_right, room_left = (x_max - x_min) * per_year - high - _GAP, low - _GAP
         text = f"{milestone.date}  {milestone.label}"
-        width = canvas.text_width(text)
+        keys = keys_width(milestone.sources)
+        width = canvas.text_width(text) + keys
         right = width <= room_right or (width > room_left and room_right >= room_left)
-        text = canvas.fit_text(text, room_right if right else room_left)
-        width = canvas.text_width(text)
+        text = canvas.fit_text(text, (room_right if right else room_left) - keys)
+        width = canvas.text_width(text) + keys
         span = (low, high + _GAP + width) if right else (low - _GAP - width, high)
         row = next((i for i, taken in enumerate(rows)
                     if all(span[1] + _SPACE <= a or b + _SPACE <= span[0] for a, b in taken)), len(rows))
         if row == len(rows):
             rows.append([])
         rows[row].append(span)
-        anchor = x_min + ((high + _GAP) if right else (low - _GAP)) / per_year
+        anchor = x_min + ((high + _GAP) if right else (low - _GAP - keys)) / per_year
         placed.append(_Placed(milestone, row, text, right, anchor))
     return placed
 
@@ -158,8 +172,9 @@ def _draw_lanes(ax, packed: dict[str, list[_Placed]], heights: list[float], colo
             milestone, y = placed.milestone, y0 + _LANE_PAD / 2 + placed.row + 0.5
             link = canvas.link_for(milestone.item, link_base)
             _draw_marker(ax, milestone, y, colours[lane], link)
-            ax.text(placed.anchor, y, placed.text, ha="left" if placed.right else "right", va="center",
-                    color="#222222", url=link)
+            label = ax.text(placed.anchor, y, placed.text, ha="left" if placed.right else "right",
+                            va="center", color="#222222", url=link)
+            draw_keys(ax, label, milestone.sources, link_base)
         centres.append(y0 + lane_height / 2)
         names.append(f"{lane.capitalize()} ({len(packed[lane])})")
         y0 += lane_height
@@ -170,9 +185,10 @@ def _draw_lanes(ax, packed: dict[str, list[_Placed]], heights: list[float], colo
     ax.tick_params(axis="y", length=0)
 
 
-def draw_timeline(table: QueryTable, link_base: str = BASE) -> Figure:
-    """The timeline of the rows of ``table`` (date, kind, item, itemLabel), as a matplotlib figure."""
-    milestones, undated = _milestones(table)
+def draw_timeline(table: QueryTable, sources: dict[str, Source], link_base: str = BASE) -> Figure:
+    """The timeline of the rows of ``table`` (date, kind, item, itemLabel, source), each label followed by
+    the keys of its sources (``sources``, by IRI), which a legend lists by title; a matplotlib figure."""
+    milestones, undated = _milestones(table, sources)
     years = [m.start for m in milestones] + [m.end for m in milestones] or [2000.0, 2001.0]
     x_min, x_max = float(int(min(years))) - 0.5, float(int(max(years))) + 1.0
     axes_width = _WIDTH - _LEFT - _RIGHT
@@ -184,7 +200,10 @@ def draw_timeline(table: QueryTable, link_base: str = BASE) -> Figure:
     heights = [max((p.row for p in packed[lane]), default=0) + 1 + _LANE_PAD for lane in lanes]
     axes_height = max(sum(heights), 1) * _ROW
     caption = canvas.caption_lines(table.query, axes_width)
-    height = _TOP + axes_height + 1.25 + canvas.caption_height(caption) + 0.15
+    listed = list(sources.values())
+    legend_top = _TOP + axes_height + 1.25
+    caption_top = legend_top + source_legend_height(listed, axes_width) + 0.1
+    height = caption_top + canvas.caption_height(caption) + 0.15
     dates = sorted(m.date for m in milestones) or [""]
     note = f"; {undated} item(s) with a date that cannot be placed are only in the table" if undated else ""
     with canvas.drawing():
@@ -193,7 +212,7 @@ def draw_timeline(table: QueryTable, link_base: str = BASE) -> Figure:
         figure.text(_LEFT / _WIDTH, 1 - 0.52 / height,
                     f"{len(milestones)} dated items, {dates[0]} to {dates[-1]}, in {len(lanes)} lanes; "
                     "each label starts with the date as precisely as it is known and links to the item's "
-                    f"page{note}.",
+                    f"page, and ends with the keys of the sources that state the date{note}.",
                     fontsize=canvas.FONT_SIZE + 0.5, color="#333333")
         ax = figure.add_axes((_LEFT / _WIDTH, 1 - (_TOP + axes_height) / height, axes_width / _WIDTH,
                               axes_height / height))
@@ -205,6 +224,7 @@ def draw_timeline(table: QueryTable, link_base: str = BASE) -> Figure:
         ax.grid(axis="x", color="#dddddd", linewidth=0.6)
         ax.set_axisbelow(True)
         _legend(figure, lanes, colours, _TOP + axes_height + 0.35, height)
+        draw_source_legend(figure, listed, link_base, _LEFT, legend_top, axes_width)
         link = canvas.query_link(table.query, link_base)
-        canvas.draw_caption(figure, caption, link, _LEFT, _TOP + axes_height + 1.25, height)
+        canvas.draw_caption(figure, caption, link, _LEFT, caption_top, height)
     return figure
