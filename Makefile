@@ -40,7 +40,7 @@ endef
 test-tools:
 	$(call apt_install,$(APT_TOOLS),chromium chromium-driver graphviz default-jdk-headless,)
 
-# Remote SPARQL engines the tests start in temporary folders (tests/engines.py): Oxigraph's server
+# Remote SPARQL engines the tests start in temporary folders (src/thbkg/backend/engine_servers.py): Oxigraph's server
 # comes with the test extra (the `oxigraph` wheel); Virtuoso is Debian's. virtuoso-opensource-7-bin
 # holds only the binaries (virtuoso-t, isql-vt): no service and no prompt; the DBA password is
 # preseeded anyway, in case apt ever pulls in virtuoso-opensource-7, whose service we never need.

@@ -32,7 +32,7 @@ from pathlib import Path
 
 import httpx
 import psutil
-from servers import BIN, OxigraphServer, ThbkgServer
+from servers import BIN, GatewayServer, OxigraphServer, ThbkgServer
 from synthetic import CACHE, bundled_dataset, parse_size, synthetic_dataset
 
 POINT = ("SELECT ?p ?o WHERE {{ <https://w3id.org/thbkg/id/organisation/miprof> ?p ?o }} # fresh {n}")
@@ -192,22 +192,10 @@ async def worker_killed(server: ThbkgServer, clients: int, timeout: float) -> st
     return tally.line("worker killed mid-load", back and len(workers_of(server.process.pid)) >= before)
 
 
-class GatewayServer(ThbkgServer):
-    """`thbkg serve --store DIR --backend URL` in front of a remote engine."""
-
-    def __init__(self, *args, backend: str, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.name = "thbkg-gateway"
-        self.backend = backend
-
-    def command(self) -> list[str]:
-        return [*super().command(), "--backend", self.backend]
-
-
 async def engine_restarted(dataset, work: Path, clients: int, timeout: float) -> str:
     engine = OxigraphServer(dataset, work, timeout)
     engine.start(load_timeout=900)
-    gateway = GatewayServer(dataset, work, timeout, 2, 1, True, backend=engine.url)
+    gateway = GatewayServer(dataset, work, timeout, 2, 1, backend=engine.url)
     gateway.start(load_timeout=900)
     command = engine.command()
     try:

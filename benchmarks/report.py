@@ -8,6 +8,9 @@ import statistics
 __all__ = ["format_report", "format_table"]
 
 OURS, REFERENCE, BASELINE = ("thbkg", "thbkg-nocache"), "oxigraph", "rdflib"
+#: Each gateway (`thbkg serve --backend`) and the engine it stands in front of (as servers.GATEWAYS).
+GATEWAYS = {"gateway-oxigraph": "oxigraph", "gateway-virtuoso": "virtuoso"}
+ORDER = (*OURS, REFERENCE, "virtuoso", *GATEWAYS, BASELINE)
 MODES = ("fresh", "cached")  # fresh: every request a text never sent before; cached: the same text again
 THROUGHPUT_QUERIES = ("point-lookup", "three-way-join")
 CONNECTIONS = (1, 16)
@@ -96,6 +99,57 @@ def _median_or_none(values: list[float]) -> float | None:
     return statistics.median(values) if values else None
 
 
+def _counts(result: dict, engines: list[str], query: str) -> dict[str, int]:
+    """Results (rows, triples, 1/0 for ASK) of ``query`` per engine that answered it."""
+    counts = {e: result["engines"][e].get("latency", {}).get(query, {}).get("results") for e in engines}
+    return {e: n for e, n in counts.items() if n is not None}
+
+
+def _results_text(counts: dict[str, int]) -> str:
+    """The count most engines gave (Oxigraph's on a tie), then each engine that gave another."""
+    if not counts:
+        return "-"
+    tally = [n for n in counts.values()]
+    usual = max(dict.fromkeys(tally), key=lambda n: (tally.count(n), counts.get(REFERENCE) == n))
+    others = [f"{e}={n}" for e, n in counts.items() if n != usual]
+    return str(usual) + (" MISMATCH " + ", ".join(others) if others else "")
+
+
+def _gateway_table(result: dict, latencies: dict, gateways: dict[str, str], queries: list[str],
+                   competency: list[str], mix: list[str], rounds: int) -> str:
+    """The gateway's overhead over its engine alone: per-query median ratios, fresh and cached, and
+    their geometric means over the competency queries and over the mix; queries whose results
+    differ between a gateway and its engine, or between the engines, are listed."""
+    header = ["gateway / its engine alone"]
+    for scope in ("cq", "mix") if competency else ("mix",):
+        header += [f"{m} ({scope} geomean [rounds])" for m in MODES]
+    header += ["point-lookup c16 fresh / cached", "results differ from its engine"]
+    rows = []
+    for gateway, engine in gateways.items():
+        row = [f"{gateway} / {engine}"]
+        for scope in ([competency, mix] if competency else [mix]):
+            for m in MODES:
+                value, per_round, n = _ratio(latencies[m], gateway, engine, scope, rounds)
+                row.append(f"{_ratio_text(value, per_round)} ({n}q)")
+        wrk = []
+        for m in MODES:
+            mine = _median_or_none(_throughput(result, gateway, "point-lookup", 16, m))
+            alone = _median_or_none(_throughput(result, engine, "point-lookup", 16, m))
+            wrk.append(_fmt(mine / alone) + "x" if mine is not None and alone else "-")
+        row.append(" / ".join(wrk))
+        differ = [q for q in queries if len(set(_counts(result, [gateway, engine], q).values())) > 1]
+        row.append(", ".join(differ) or "none")
+        rows.append(row)
+    lines = [format_table(header, rows)]
+    engines = list(dict.fromkeys(gateways.values()))
+    if len(engines) > 1:
+        differ = [f"{q} ({', '.join(f'{e}={n}' for e, n in _counts(result, engines, q).items())})" for q in queries
+                  if len(set(_counts(result, engines, q).values())) > 1]
+        lines.append(f"results differ between {' and '.join(engines)} (known: docs/engines.md): "
+                     + ("; ".join(differ) or "none"))
+    return "\n".join(lines)
+
+
 def format_table(header: list[str], rows: list[list[str]]) -> str:
     widths = [max(len(row[i]) for row in [header, *rows]) for i in range(len(header))]
     lines = ["  ".join(cell.ljust(widths[i]) if i == 0 else cell.rjust(widths[i]) for i, cell in enumerate(row))
@@ -107,7 +161,7 @@ def format_table(header: list[str], rows: list[list[str]]) -> str:
 def format_report(result: dict) -> tuple[str, dict]:
     """The text for one dataset, and its target verdicts."""
     rounds = result["rounds"]
-    engines = [e for e in (*OURS, REFERENCE, BASELINE) if e in result["engines"]]
+    engines = [e for e in ORDER if e in result["engines"]]
     ours = [e for e in OURS if e in engines]
     queries = result["queries"]
     competency = [q for q in queries if q.startswith("cq-")]
@@ -125,7 +179,9 @@ def format_report(result: dict) -> tuple[str, dict]:
     # Per-query latency, fresh and cached.
     compared = [e for e in ours if REFERENCE in engines]
     header = ["query (median ms: fresh / cached)", *engines]
-    header += [f"{e}/{REFERENCE} {m}" for e in compared for m in MODES]
+    gateways = {g: e for g, e in GATEWAYS.items() if g in engines and e in engines}
+    pairs = [(e, REFERENCE) for e in compared] + list(gateways.items())
+    header += [f"{e}/{'alone' if e in gateways else other} {m}" for e, other in pairs for m in MODES]
     header.append("results")
     rows = []
     for q in queries:
@@ -133,15 +189,15 @@ def format_report(result: dict) -> tuple[str, dict]:
         for e in engines:
             f, c = fresh[e][q], cached[e][q]
             row.append(f"{_fmt(f.median)} / {_fmt(c.median)}" if f.ok else f.status[:28])
-        for e in compared:
+        for e, other in pairs:
             for m in MODES:
-                a, b = latencies[m][e][q], latencies[m][REFERENCE][q]
+                a, b = latencies[m][e][q], latencies[m][other][q]
                 row.append(_fmt(a.median / b.median) + "x" if a.ok and b.ok else "-")
-        counts = {result["engines"][e].get("latency", {}).get(q, {}).get("results") for e in engines}
-        counts.discard(None)
-        row.append("/".join(str(c) for c in sorted(counts)) + (" MISMATCH" if len(counts) > 1 else ""))
+        row.append(_results_text(_counts(result, engines, q)))
         rows.append(row)
     out += ["", format_table(header, rows)]
+    if gateways:
+        out += ["", _gateway_table(result, latencies, gateways, queries, competency, mix, rounds)]
 
     # Summary per engine: build, start, memory, latency.
     which = "cq" if competency else "mix"

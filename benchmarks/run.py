@@ -1,5 +1,8 @@
 """Side-by-side benchmark: `thbkg build` + `thbkg serve --store` beside Oxigraph's server, one graph at a time.
 
+Opt-in: Virtuoso alone, and `thbkg serve --store --backend` as a gateway in front of the Oxigraph
+server or Virtuoso of the same run, to measure what the gateway adds over each engine alone.
+
 For each dataset every engine builds its store (timed, peak memory of the build) and is started
 on it (seconds to the first answer, idle memory), then all stay up while the queries run
 interleaved: each round visits every query, and for each query the engines in a rotating order,
@@ -25,7 +28,7 @@ from pathlib import Path
 
 from clients import Query, QueryClient, count_results, run_wrk
 from report import CONNECTIONS, MODES, THROUGHPUT_QUERIES, format_report
-from servers import DEFAULT_ENGINES, ENGINES, Server, ServerFailed, make_server, thbkg_has_cache
+from servers import DEFAULT_ENGINES, ENGINES, GATEWAYS, Server, ServerFailed, make_server, thbkg_has_cache
 from synthetic import CACHE, Dataset, bundled_dataset, parse_size, synthetic_dataset
 
 MIX = Path(__file__).resolve().parent / "mix"
@@ -83,16 +86,17 @@ class Bench:
         return self.result["engines"].setdefault(engine, {"latency": {}, "throughput": {}})
 
     def start(self, engines: list[str]) -> None:
-        for engine in engines:
+        for engine in engines:  # a gateway's engine comes before it (`with_gateway_engines`)
+            backend = self.servers.get(GATEWAYS.get(engine, ""))
             server = make_server(engine, self.dataset, self.work, self.args.timeout, self.args.workers,
-                                 self.args.processes, self.args.default_graph)
+                                 self.args.processes, self.args.default_graph, backend.url if backend else None)
             info = self.info(engine)
             log(f"{self.dataset.name}: starting {engine}")
             try:
                 server.start(self.args.load_timeout)
             except ServerFailed as exc:
                 info["status"] = f"failed to start: {exc}"
-            except (subprocess.SubprocessError, OSError) as exc:  # `oxigraph load` failed or overran
+            except (subprocess.SubprocessError, OSError, RuntimeError) as exc:  # a load failed or overran
                 info["status"] = f"failed to prepare: {type(exc).__name__}: {str(exc)[:200]}"
             except BaseException:  # interrupted: stop what did start
                 server.stop()
@@ -248,6 +252,17 @@ def datasets_from(names: list[str], seed: int) -> list[Dataset]:
     return found
 
 
+def with_gateway_engines(engines: list[str]) -> list[str]:
+    """``engines`` with each gateway's engine added if missing, and placed before the first gateway
+    (a gateway starts in front of an engine that already answers)."""
+    needed = [GATEWAYS[e] for e in engines if e in GATEWAYS]
+    for engine in needed:
+        if engine not in engines:
+            log(f"{engine} added to the engines: a gateway stands in front of it")
+    backends = [e for e in engines if e not in GATEWAYS] + [e for e in dict.fromkeys(needed) if e not in engines]
+    return backends + [e for e in engines if e in GATEWAYS]
+
+
 def _x(ratio: float | None) -> str:
     return "n/a" if ratio is None else f"{ratio:.2f}x"
 
@@ -263,7 +278,7 @@ def main() -> None:
     parser.add_argument("--datasets", default="bundled,100k",
                         help="comma-separated: bundled and/or synthetic sizes in quads (100k, 1m ...)")
     parser.add_argument("--engines", default=",".join(DEFAULT_ENGINES),
-                        help="comma-separated subset of " + ", ".join(ENGINES))
+                        help="comma-separated subset of " + ", ".join(ENGINES) + " (a gateway's engine is added if missing)")
     parser.add_argument("--rounds", type=int, default=3, help="latency rounds (engines interleaved in each)")
     parser.add_argument("--samples", type=int, default=5,
                         help="timed requests per query, engine, round and mode (fresh, cached)")
@@ -294,7 +309,7 @@ def main() -> None:
             print(format_report(result)[0] + "\n")
         return
 
-    engines = [e.strip() for e in args.engines.split(",") if e.strip()]
+    engines = with_gateway_engines([e.strip() for e in args.engines.split(",") if e.strip()])
     if "thbkg-nocache" in engines and not thbkg_has_cache():
         engines.remove("thbkg-nocache")
         log("thbkg serve has no --no-cache option here: thbkg-nocache skipped")

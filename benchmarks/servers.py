@@ -3,7 +3,10 @@
 Each engine has a preparation step (timed, with the peak memory of its process tree), then a
 server started on what it built; "start" runs from launching the server to its first answer.
 thbkg: `thbkg build [SOURCE] --out DIR`, then `thbkg serve --store DIR`. Oxigraph: `oxigraph
-load` plus the merge update, then `oxigraph serve-read-only`.
+load` plus the merge update, then `oxigraph serve-read-only`. Virtuoso: its bulk loader on a
+database of its own, then the restarted server. The gateways: `thbkg build`, then `thbkg serve
+--store DIR --backend URL` in front of the Oxigraph server or Virtuoso of the same run. The engines
+are loaded as the tests load them (thbkg.backend.engine_servers).
 """
 
 from __future__ import annotations
@@ -23,11 +26,16 @@ from pathlib import Path
 import psutil
 from synthetic import Dataset
 
-__all__ = ["DEFAULT_ENGINES", "ENGINES", "Server", "ServerFailed", "make_server", "thbkg_has_cache"]
+from thbkg.backend.engine_servers import load_virtuoso, oxigraph_load_commands, prepare_virtuoso
+
+__all__ = ["DEFAULT_ENGINES", "ENGINES", "GATEWAYS", "GatewayServer", "Server", "ServerFailed", "make_server",
+           "thbkg_has_cache"]
 
 BIN = Path(sys.executable).parent
-ENGINES = ("thbkg", "thbkg-nocache", "oxigraph", "rdflib")
+ENGINES = ("thbkg", "thbkg-nocache", "oxigraph", "virtuoso", "gateway-oxigraph", "gateway-virtuoso", "rdflib")
 DEFAULT_ENGINES = ("thbkg", "oxigraph")  # fresh queries make thbkg-nocache redundant; rdflib is slow
+#: Each gateway (`thbkg serve --backend`) and the engine of the same run it stands in front of.
+GATEWAYS = {"gateway-oxigraph": "oxigraph", "gateway-virtuoso": "virtuoso"}
 PROBE = "ASK { ?s ?p ?o }"
 
 
@@ -39,9 +47,6 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
-
-
-MERGE = "INSERT { ?s ?p ?o } WHERE { GRAPH ?g { ?s ?p ?o } }"
 
 
 def run_steps(commands: list[list[str]], log, timeout: float) -> tuple[float, int]:
@@ -65,16 +70,6 @@ def run_steps(commands: list[list[str]], log, timeout: float) -> tuple[float, in
         if status not in (0, 1) or (status == 1 and Path(command[0]).name != "thbkg"):
             raise subprocess.CalledProcessError(status, command)
     return time.perf_counter() - started, peak
-
-
-def oxigraph_load_commands(directory: Path, nquads: Path, merged: bool) -> list[list[str]]:
-    """`oxigraph load` the N-Quads into ``directory`` (and, if ``merged``, write the merge of the
-    named graphs into the default graph, as `thbkg build` does)."""
-    oxigraph = str(BIN / "oxigraph")
-    commands = [[oxigraph, "load", "--location", str(directory), "--file", str(nquads)]]
-    if merged:
-        commands.append([oxigraph, "update", "--location", str(directory), "--update", MERGE])
-    return commands
 
 
 class _MemorySampler(threading.Thread):
@@ -139,6 +134,10 @@ class Server:
         """What builds the folder the server opens (timed, memory sampled); none by default."""
         return []
 
+    def build(self, log, load_timeout: float) -> tuple[float, int]:
+        """Build what the server opens; return the seconds and the peak memory (bytes) it took."""
+        return run_steps(self.build_commands(), log, load_timeout)
+
     def command(self) -> list[str]:
         raise NotImplementedError
 
@@ -152,13 +151,12 @@ class Server:
             shutil.rmtree(self.work)
         self.work.mkdir(parents=True)
         log = self.log_path.open("ab")
-        if self.build_commands():
-            building = time.perf_counter()
-            try:
-                self.build_s, self.build_peak = run_steps(self.build_commands(), log, load_timeout)
-            except subprocess.SubprocessError:
-                self.build_s = time.perf_counter() - building  # how long it ran before failing or being stopped
-                raise
+        building = time.perf_counter()
+        try:
+            self.build_s, self.build_peak = self.build(log, load_timeout)
+        except (subprocess.SubprocessError, RuntimeError):
+            self.build_s = time.perf_counter() - building  # how long it ran before failing or being stopped
+            raise
         started = time.perf_counter()
         self.process = subprocess.Popen(self.command(), stdout=log, stderr=subprocess.STDOUT, env=self.environment(),
                                         start_new_session=True)
@@ -217,8 +215,8 @@ class ThbkgServer(Server):
     name = "thbkg"
 
     def __init__(self, dataset: Dataset, work: Path, timeout: float, workers: int, processes: int, cache: bool,
-                 default_graph: str = "merged"):
-        super().__init__(dataset, work, timeout, "thbkg" if cache else "thbkg-nocache", default_graph)
+                 default_graph: str = "merged", name: str | None = None):
+        super().__init__(dataset, work, timeout, name or ("thbkg" if cache else "thbkg-nocache"), default_graph)
         self.workers = workers
         self.processes = processes
         self.cache = cache
@@ -265,6 +263,51 @@ class OxigraphServer(Server):
                 "--bind", f"127.0.0.1:{self.port}", *union]
 
 
+class VirtuosoServer(Server):
+    """Debian's Virtuoso over a database of its own (the tests' virtuoso.ini): bulk-loaded with the
+    N-Quads, named graphs only, by a server that is then stopped (the build step), and served by a
+    fresh one (docs/engines.md, V1: the loading instance answers property paths wrongly). Its
+    default graph is every graph as a bag whatever ``--default-graph`` says (V4)."""
+
+    name = "virtuoso"
+    sparql_path = "/sparql"
+
+    def build(self, log, load_timeout: float) -> tuple[float, int]:
+        started = time.perf_counter()
+        self.database = prepare_virtuoso(self.dataset.nquads, self.work / "database", http_port=self.port)
+        samplers: list[_MemorySampler] = []
+
+        def sample(process: subprocess.Popen) -> None:
+            samplers.append(_MemorySampler(process.pid, interval=0.1))
+            samplers[-1].start()
+
+        try:
+            load_virtuoso(self.database, load_timeout, started=sample)
+        finally:
+            peak = max((sampler.stop() for sampler in samplers), default=0)
+        self.note = "default graph: all graphs as a bag (docs/engines.md, V4); HTTP ServerThreads 4"
+        return time.perf_counter() - started, peak
+
+    def command(self) -> list[str]:
+        return self.database.command
+
+
+class GatewayServer(ThbkgServer):
+    """`thbkg serve --store DIR --backend URL`: thbkg's release gives the pages and the catalogue,
+    every query goes through its guard, row cap and answer cache to the engine at ``backend``
+    (set before `start`, once that engine answers)."""
+
+    def __init__(self, dataset: Dataset, work: Path, timeout: float, workers: int, processes: int,
+                 name: str = "thbkg-gateway", backend: str | None = None):
+        super().__init__(dataset, work, timeout, workers, processes, True, name=name)
+        self.backend = backend
+
+    def command(self) -> list[str]:
+        if self.backend is None:
+            raise ServerFailed(f"{self.name}: no engine to stand in front of")
+        return [*super().command(), "--backend", self.backend]
+
+
 class RdflibServer(Server):
     """Plain `rdflib-endpoint serve FILE`: rdflib's in-memory store, queries evaluated in the event loop."""
 
@@ -283,13 +326,18 @@ def thbkg_has_cache() -> bool:
 
 
 def make_server(engine: str, dataset: Dataset, work: Path, timeout: float, workers: int = 2, processes: int = 1,
-                default_graph: str = "merged") -> Server:
+                default_graph: str = "merged", backend: str | None = None) -> Server:
     """``default_graph``: ``merged`` (each store's default graph holds the merge of the named
-    graphs, queried as is) or ``union`` (Oxigraph's union default graph, as thbkg before 87e9d1f)."""
+    graphs, queried as is) or ``union`` (Oxigraph's union default graph, as thbkg before 87e9d1f).
+    ``backend``: for a gateway, the query URL of its engine (`GATEWAYS`)."""
     if engine in ("thbkg", "thbkg-nocache"):
         return ThbkgServer(dataset, work, timeout, workers, processes, engine == "thbkg", default_graph)
     if engine == "oxigraph":
         return OxigraphServer(dataset, work, timeout, default_graph=default_graph)
+    if engine == "virtuoso":
+        return VirtuosoServer(dataset, work, timeout)
+    if engine in GATEWAYS:
+        return GatewayServer(dataset, work, timeout, workers, processes, engine, backend)
     if engine == "rdflib":
         return RdflibServer(dataset, work, timeout)
     raise ValueError(f"unknown engine {engine!r}: choose from {', '.join(ENGINES)}")

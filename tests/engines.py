@@ -1,227 +1,42 @@
-"""Real SPARQL engines on loopback, each in its own temporary folder: for the remote-backend tests.
+"""Real SPARQL engines on loopback for the remote-backend tests: thbkg.backend.engine_servers, with a
+missing engine failing the test (and saying how to install it) instead of raising.
 
-`oxigraph_server` runs the native Oxigraph server (the `oxigraph` wheel of the test extra) and
-`virtuoso_server` Debian's Virtuoso (`make engines`); each loads an N-Quads file, answers on a free
-127.0.0.1 port, and is stopped (terminate, wait, kill) when the `with` block ends. The engines see
-the default graph differently; see docs/engines.md:
-
-- Oxigraph's default graph is a graph of its own, so the merge of the named graphs is written into
-  it (as our embedded store does): a query without FROM sees each triple once, and `GRAPH ?g` the
-  named graphs. (`--union-default-graph` would instead yield a triple once per graph holding it.)
-- Virtuoso's default graph, without FROM, is all of its graphs as a bag (a triple once per graph
-  holding it, Virtuoso's own system graphs included): only the named graphs are loaded, since a
-  merge in one more graph would add yet another copy of each triple. The server that created and
-  loaded the database is restarted before it answers: Virtuoso 7.2.5 answers property paths wrongly
-  until then.
-
-No engine is ever downloaded: a missing binary fails the test and says how to install it.
+The engines and what each sees as the default graph are described there and in docs/engines.md.
 """
 
 from __future__ import annotations
 
-import ctypes
-import secrets
-import shutil
-import signal
-import socket
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
 
-import httpx
 import pytest
+
+from thbkg.backend import engine_servers
+from thbkg.backend.engine_servers import ISQL, OXIGRAPH, VIRTUOSO, EngineMissing, RunningEngine
+from thbkg.backend.engine_servers import serving as _process
 
 __all__ = ["OXIGRAPH", "VIRTUOSO", "ISQL", "RunningEngine", "oxigraph_server", "virtuoso_server"]
 
-#: The native server of the `oxigraph` wheel, beside this interpreter in the virtual environment.
-OXIGRAPH = Path(sys.executable).with_name("oxigraph")
-VIRTUOSO = Path("/usr/bin/virtuoso-t")
-ISQL = Path("/usr/bin/isql-vt")
-#: Where Virtuoso's bulk loader puts triples that an N-Quads file has in its default graph.
-VIRTUOSO_FALLBACK_GRAPH = "urn:x-thbkg:default"
-#: The SPARQL update that writes the merge of the named graphs into Oxigraph's default graph.
-MERGE_INTO_DEFAULT = "INSERT { ?s ?p ?o } WHERE { GRAPH ?g { ?s ?p ?o } }"
-START_TIMEOUT = 60.0
-PR_SET_PDEATHSIG = 1  # linux/prctl.h
-
-
-@dataclass(frozen=True)
-class RunningEngine:
-    """A started engine: where to send SPARQL, and what else it offers."""
-
-    name: str
-    #: SPARQL 1.1 Protocol query endpoint (GET, POST form, POST application/sparql-query).
-    query_url: str
-    #: SPARQL 1.1 Graph Store HTTP Protocol endpoint (Oxigraph: read-only here), if any.
-    store_url: str | None = None
-    #: Virtuoso: the SQL port isql-vt talks to, and the DBA account (a fresh random password).
-    sql_address: str | None = None
-    user: str | None = None
-    password: str | None = None
-    #: Virtuoso: the query endpoint that takes digest authentication (`auth`), for SPARQL updates.
-    auth_query_url: str | None = None
-    log: Path | None = None
-
-    @property
-    def auth(self) -> httpx.DigestAuth | None:
-        return httpx.DigestAuth(self.user, self.password) if self.user and self.password else None
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
 
 def _require(*binaries: Path) -> None:
-    missing = [str(path) for path in binaries if not path.exists()]
-    if missing:
-        pytest.fail("the remote-engine tests need " + ", ".join(missing) + ": install them with "
-                    "`make engines` (Debian's virtuoso-opensource-7-bin) and `pip install -e '.[test]'` "
-                    "(the oxigraph server)")
-
-
-def _run(command: list[str], log: Path, timeout: float = 120) -> str:
-    """Run a loader step to completion; its output goes to ``log`` too; fails loudly on an error."""
-    done = subprocess.run(command, stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=timeout)
-    with log.open("a", encoding="utf-8") as handle:
-        handle.write(f"$ {command[0]} {command[1]}\n{done.stdout}{done.stderr}")
-    if done.returncode != 0 or "*** Error" in done.stdout + done.stderr:  # isql-vt exits 0 on SQL errors
-        raise RuntimeError(f"{command[0]} {command[1]} failed ({done.returncode}): {done.stderr or done.stdout}")
-    return done.stdout
-
-
-def _tail(log: Path, lines: int = 30) -> str:
-    return "\n".join(log.read_text(encoding="utf-8", errors="replace").splitlines()[-lines:]) if log.exists() else ""
-
-
-def _die_with_parent() -> None:
-    """In the child, before exec: ask Linux to send SIGTERM when the test process dies, so that an
-    engine never outlives a killed test run (the `finally` below covers every other exit)."""
-    if sys.platform == "linux":
-        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
-
-
-@contextmanager
-def _process(command: list[str], log: Path, probe_url: str) -> Iterator[subprocess.Popen]:
-    """Start a server, wait until ``probe_url`` answers ASK {}, and always stop it afterwards."""
-    with log.open("ab") as output:
-        process = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=output, stderr=subprocess.STDOUT,
-                                   preexec_fn=_die_with_parent)
     try:
-        deadline = time.monotonic() + START_TIMEOUT
-        while True:
-            if process.poll() is not None:
-                raise RuntimeError(f"{command[0]} exited ({process.returncode}):\n{_tail(log)}")
-            try:
-                if httpx.get(probe_url, params={"query": "ASK {}"}, timeout=2).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if time.monotonic() > deadline:
-                raise RuntimeError(f"{command[0]} did not answer within {START_TIMEOUT:.0f} s:\n{_tail(log)}")
-            time.sleep(0.1)
-        yield process
-    finally:
-        _stop(process)
-
-
-def _stop(process: subprocess.Popen) -> None:
-    if process.poll() is None:
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        engine_servers.require(*binaries)
+    except EngineMissing as exc:
+        pytest.fail(str(exc))
 
 
 @contextmanager
 def oxigraph_server(nquads: Path, workdir: Path) -> Iterator[RunningEngine]:
-    """Oxigraph's server, read-only, over a store in ``workdir`` loaded with ``nquads`` (named graphs
-    kept) and with the merge of its named graphs as the default graph."""
+    """See `engine_servers.oxigraph_server`."""
     _require(OXIGRAPH)
-    store, log = workdir / "oxigraph-store", workdir / "oxigraph.log"
-    _run([str(OXIGRAPH), "load", "--location", str(store), "--file", str(nquads)], log)
-    _run([str(OXIGRAPH), "update", "--location", str(store), "--update", MERGE_INTO_DEFAULT], log)
-    port = _free_port()
-    base = f"http://127.0.0.1:{port}"
-    command = [str(OXIGRAPH), "serve-read-only", "--location", str(store), "--bind", f"127.0.0.1:{port}"]
-    with _process(command, log, base + "/query"):
-        yield RunningEngine("oxigraph", base + "/query", store_url=base + "/store", log=log)
-
-
-VIRTUOSO_INI = """\
-; Written by tests/engines.py: one Virtuoso in a temporary folder, on loopback only.
-[Database]
-DatabaseFile = {dir}/virtuoso.db
-ErrorLogFile = {dir}/virtuoso.log
-LockFile = {dir}/virtuoso.lck
-TransactionFile = {dir}/virtuoso.trx
-xa_persistent_file = {dir}/virtuoso.pxa
-ErrorLogLevel = 7
-FileExtend = 200
-Striping = 0
-TempStorage = TempDatabase
-
-[TempDatabase]
-DatabaseFile = {dir}/virtuoso-temp.db
-TransactionFile = {dir}/virtuoso-temp.trx
-Striping = 0
-
-[Parameters]
-ServerPort = 127.0.0.1:{sql_port}
-ServerThreads = 10
-CheckpointInterval = 0
-NumberOfBuffers = 10000
-MaxDirtyBuffers = 6000
-DirsAllowed = ., {dir}
-
-[HTTPServer]
-ServerPort = 127.0.0.1:{http_port}
-ServerRoot = {dir}/www
-ServerThreads = 4
-MaxClientConnections = 4
-EnabledDavVSP = 0
-
-[SPARQL]
-ResultSetMaxRows = 100000
-MaxQueryExecutionTime = 60
-"""
+    with engine_servers.oxigraph_server(nquads, workdir) as engine:
+        yield engine
 
 
 @contextmanager
 def virtuoso_server(nquads: Path, workdir: Path) -> Iterator[RunningEngine]:
-    """Virtuoso with its own virtuoso.ini and database in ``workdir``, ``nquads`` bulk-loaded (each
-    quad in its named graph; default-graph triples, if any, in `VIRTUOSO_FALLBACK_GRAPH`)."""
+    """See `engine_servers.virtuoso_server`."""
     _require(VIRTUOSO, ISQL)
-    workdir = workdir.resolve()
-    (workdir / "www").mkdir(parents=True, exist_ok=True)
-    load = workdir / "load"
-    load.mkdir(exist_ok=True)
-    shutil.copyfile(nquads, load / "quads.nq")  # the bulk loader reads only from DirsAllowed
-    sql_port, http_port = _free_port(), _free_port()
-    ini = workdir / "virtuoso.ini"
-    ini.write_text(VIRTUOSO_INI.format(dir=workdir, sql_port=sql_port, http_port=http_port), encoding="utf-8")
-    log = workdir / "virtuoso-console.log"
-    base = f"http://127.0.0.1:{http_port}"
-    command = [str(VIRTUOSO), "+configfile", str(ini), "+foreground"]
-    sql_address, password = f"127.0.0.1:{sql_port}", secrets.token_hex(16)
-    with _process(command, log, base + "/sparql"):
-        # A fresh database's DBA password is "dba": replace it before anything else.
-        _run([str(ISQL), sql_address, "dba", "dba", f'exec=SET PASSWORD "dba" "{password}";'], log)
-        loaded = _run([str(ISQL), sql_address, "dba", password,
-                       f"exec=ld_dir('{load}', '*.nq', '{VIRTUOSO_FALLBACK_GRAPH}'); rdf_loader_run(); "
-                       "checkpoint; SELECT ll_file, ll_error FROM DB.DBA.LOAD_LIST WHERE ll_state <> 2 "
-                       "OR ll_error IS NOT NULL;"], log)
-        if "\n0 Rows." not in loaded:  # a file not loaded, or loaded with an error
-            raise RuntimeError(f"Virtuoso's bulk loader did not load {nquads}:\n{loaded}\n{_tail(log)}")
-    # Serve from a restarted server: the instance that created the database and loaded it answers
-    # property paths (rdfs:subClassOf*) wrongly, dropping rows (docs/engines.md, Virtuoso defect 1).
-    with _process(command, log, base + "/sparql"):
-        yield RunningEngine("virtuoso", base + "/sparql", sql_address=sql_address, user="dba",
-                            password=password, auth_query_url=base + "/sparql-auth", log=log)
+    with engine_servers.virtuoso_server(nquads, workdir) as engine:
+        yield engine

@@ -1,7 +1,7 @@
 """`thbkg serve --backend URL` in front of real engines (the Oxigraph server, Virtuoso) answers as the
 embedded server does: competency questions, /id/ pages, VoID and refusals; a down or slow engine
 gives 502 or 504 in bounded time. The Oxigraph server is loaded by `thbkg publish` (so this proves
-publish too), Virtuoso by its bulk loader from the release's N-Quads dump (tests/engines.py)."""
+publish too), Virtuoso by its bulk loader from the release's N-Quads dump (thbkg.backend.engine_servers)."""
 
 from __future__ import annotations
 

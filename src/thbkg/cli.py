@@ -353,7 +353,7 @@ def serve(host: str, port: int, public_url: str | None, timeout: float, max_rows
                              f"{release.path / 'validation.txt'}, or run `thbkg validate`")
         if backend_url:
             _say(f"checking the SPARQL engine at {backend_url}")
-            check_backend(backend_url, timeout)
+            check_backend(backend_url, timeout, release.graph_names)
         click.echo(f"serving {settings.public_url}/", err=True)
         run_server(release, host, port, settings, processes=processes, access_log=access_log)
     except (ServeError, *_failures()) as exc:
