@@ -60,6 +60,16 @@ def test_batches_of_an_invalid_fixture_give_its_whole_report(fixture: Path):
     assert _results(batched) == _results(whole)
 
 
+def test_batches_of_a_contradicted_claim_give_its_whole_report(tmp_path):
+    from test_validation_engines import contradicted_claim
+
+    path = contradicted_claim(tmp_path)
+    batched = validate_store(_shadow([path]), batch_size=3)
+    whole = validate_dataset(load_dataset([path]))
+    assert _results(batched) == _results(whole)
+    assert any("contradicted" in f.message for f in whole.findings)
+
+
 def test_batches_validated_side_by_side_give_the_whole_graph_report(tmp_path, validation):
     """A store on disk is validated by two processes reading it read-only; the report is the same."""
     store, shadow = ox.Store(), ox.Store(str(tmp_path / "shadow"))

@@ -29,7 +29,7 @@ from thbkg.backend.engine import merge_into_default_graph
 from thbkg.backend.local import LocalBackend
 from thbkg.build.release import CURRENT, MANIFEST, RELEASE_FORMAT, Release, ReleaseError
 from thbkg.build.sources import Source, load_into_store, plan_sources, read_sources
-from thbkg.build.validation import shadow_quad, validate_store
+from thbkg.build.validation import ENGINE, shadow_quad, validate_store
 from thbkg.catalogue import DUMP_FORMATS, query_graph_nquads, void_statistics
 from thbkg.graph import LoadError
 from thbkg.namespaces import BASE, GRAPH, PREFIXES
@@ -114,11 +114,12 @@ def _load_and_dump(store: ox.Store, shadow: ox.Store, sources: Sequence[Source],
 
 def _validate(shadow: Path, shapes: Sequence[Path] | None, folder: Path, progress: Progress | None) -> dict:
     """SHACL verdict of the sources, batch by batch over the shadow store (a closed store on disk, read
-    by one validation process per core); report graph and text."""
+    by one validation process per core); report graph and text, both naming the engine."""
     result = validate_store(shadow, list(shapes) if shapes else None, report_path=folder / "validation.nt",
                             processes=len(os.sched_getaffinity(0)), progress=progress)
-    (folder / "validation.txt").write_text(result.to_text() + "\n", encoding="utf-8")
-    return {"conforms": result.conforms, "violations": len(result.violations), "warnings": len(result.warnings)}
+    (folder / "validation.txt").write_text(f"Validated by {ENGINE}.\n{result.to_text()}\n", encoding="utf-8")
+    return {"conforms": result.conforms, "violations": len(result.violations), "warnings": len(result.warnings),
+            "engine": ENGINE}
 
 
 def _ontology_page(backend: LocalBackend, folder: Path) -> bool:
