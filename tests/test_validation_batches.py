@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pyoxigraph as ox
 import pytest
-from rdflib import BNode
+from rdflib import BNode, Graph
+from rdflib.namespace import SH
 
 from conftest import FIXTURES
 from thbkg.build.sources import load_into_store, plan_sources, read_sources
@@ -78,7 +79,11 @@ def test_batches_validated_side_by_side_give_the_whole_graph_report(tmp_path, va
     shadow.flush()
     del shadow
     report = tmp_path / "report.nt"
-    batched = validate_store(tmp_path / "shadow", batch_size=300, processes=2, report_path=report)
+    batched = validate_store(tmp_path / "shadow", batch_size=40, processes=2, report_path=report)
     assert batched.conforms == validation.conforms
     assert _results(batched, blank_shapes_alike=True) == _results(validation, blank_shapes_alike=True)
     assert report.read_bytes().count(b"ValidationResult") == len(validation.findings)
+    written = Graph().parse(report, format="nt")
+    alternatives = [len(list(written.objects(path, SH.alternativePath)))
+                    for path in set(written.objects(None, SH.resultPath)) if isinstance(path, BNode)]
+    assert alternatives and set(alternatives) == {1}, "each path of the shapes is written once per result"

@@ -281,8 +281,16 @@ def _validate_batch(store: ox.Store, batch: list, engine: _Engine) -> tuple[Grap
             data, allow_warnings=True, focus_nodes=[node.value for node in batch] if named else None)
     except Exception as exc:  # an engine failure, reported as pySHACL's are
         raise ValidationError(f"SHACL engine failed: {' '.join(str(exc).split())[:400]}") from None
+    copied = Graph()
+    copy_results(batch_report, own, copied, _REPORT)
+    # Blank nodes of this batch's own: a path of the shapes (sh:alternativePath ...) is a blank node
+    # of the shapes graph, the same in every batch of a process, and each batch's report copies its
+    # list again, so in one file it would pile up a list per batch.
+    fresh: dict = {}
     kept = Graph()
-    copy_results(batch_report, own, kept, _REPORT)
+    for triple in copied:
+        kept.add(tuple(fresh.setdefault(t, BNode()) if isinstance(t, BNode) and t != _REPORT else t
+                       for t in triple))
     return kept, each_once([f for f in findings_of(batch_report, {}, engine.shacl) if f.focus in own])
 
 
