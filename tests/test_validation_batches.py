@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pyoxigraph as ox
 import pytest
-from rdflib import BNode
+from rdflib import BNode, Graph
+from rdflib.namespace import SH
 
 from conftest import FIXTURES
 from thbkg.build.sources import load_into_store, plan_sources, read_sources
@@ -60,6 +61,16 @@ def test_batches_of_an_invalid_fixture_give_its_whole_report(fixture: Path):
     assert _results(batched) == _results(whole)
 
 
+def test_batches_of_a_contradicted_claim_give_its_whole_report(tmp_path):
+    from test_validation_engines import contradicted_claim
+
+    path = contradicted_claim(tmp_path)
+    batched = validate_store(_shadow([path]), batch_size=3)
+    whole = validate_dataset(load_dataset([path]))
+    assert _results(batched) == _results(whole)
+    assert any("contradicted" in f.message for f in whole.findings)
+
+
 def test_batches_validated_side_by_side_give_the_whole_graph_report(tmp_path, validation):
     """A store on disk is validated by two processes reading it read-only; the report is the same."""
     store, shadow = ox.Store(), ox.Store(str(tmp_path / "shadow"))
@@ -68,7 +79,11 @@ def test_batches_validated_side_by_side_give_the_whole_graph_report(tmp_path, va
     shadow.flush()
     del shadow
     report = tmp_path / "report.nt"
-    batched = validate_store(tmp_path / "shadow", batch_size=300, processes=2, report_path=report)
+    batched = validate_store(tmp_path / "shadow", batch_size=40, processes=2, report_path=report)
     assert batched.conforms == validation.conforms
     assert _results(batched, blank_shapes_alike=True) == _results(validation, blank_shapes_alike=True)
     assert report.read_bytes().count(b"ValidationResult") == len(validation.findings)
+    written = Graph().parse(report, format="nt")
+    alternatives = [len(list(written.objects(path, SH.alternativePath)))
+                    for path in set(written.objects(None, SH.resultPath)) if isinstance(path, BNode)]
+    assert alternatives and set(alternatives) == {1}, "each path of the shapes is written once per result"

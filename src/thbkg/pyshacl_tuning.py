@@ -12,12 +12,7 @@
   validation time. The list is given a set beside it for the membership test; its order and its
   content are pySHACL's own.
 
-And for validation batch by batch, :func:`focus_nodes_only`: the shapes validate only the nodes of
-the batch, not the neighbours loaded beside them for context. pySHACL's own ``focus_nodes`` option
-would do it, but it turns every node into an IRI (a blank node cannot be named) and tests each
-target against a list of the nodes given (quadratic in the batch).
-
-All are undone when the block ends, so nothing outside it sees a patched pySHACL.
+Both are undone when the block ends, so nothing outside it sees a patched pySHACL.
 """
 
 from __future__ import annotations
@@ -25,7 +20,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-__all__ = ["focus_nodes_only", "pyshacl_tuned", "sparql_constraints_parsed_once"]
+__all__ = ["pyshacl_tuned", "sparql_constraints_parsed_once"]
 
 
 @contextmanager
@@ -85,24 +80,6 @@ def constraint_parameters_in_a_set() -> Iterator[None]:
             del shape.module.CONSTRAINT_PARAMS
         else:
             shape.module.CONSTRAINT_PARAMS = original
-
-
-@contextmanager
-def focus_nodes_only(nodes: set) -> Iterator[None]:
-    """Inside the block, each shape validates only those of its target nodes that are in ``nodes``
-    (shapes validating value nodes, through sh:node, sh:property ..., are not concerned)."""
-    from pyshacl.shape import Shape
-
-    original = Shape.focus_nodes
-
-    def focus_nodes(self, data_graph, debug=False):
-        return {node for node in original(self, data_graph, debug=debug) if node in nodes}
-
-    Shape.focus_nodes = focus_nodes
-    try:
-        yield
-    finally:
-        Shape.focus_nodes = original
 
 
 @contextmanager

@@ -158,13 +158,22 @@ def ontology_graph(root: Path | None = None) -> Graph:
     return _load_graph((ontology / "thb.ttl", *sorted((ontology / "vocabularies").glob("*.ttl"))))
 
 
-def findings_of(report: Graph, files_of: dict) -> list[Finding]:
-    """The results of a pySHACL report graph as findings; ``files_of`` gives each focus node's files."""
+def findings_of(report: Graph, files_of: dict, shapes: Graph | None = None) -> list[Finding]:
+    """The results of a SHACL report graph as findings; ``files_of`` gives each focus node's files.
+
+    A result of a SPARQL constraint carries two messages, the constraint's (its variables filled in)
+    and its shape's. The finding says the constraint's, as pySHACL writes it first; with ``shapes``
+    that choice is made by what each message is, not by the order in which the report was read
+    (another engine, or a report parsed back, lists them in another order)."""
     findings = []
     for result in report.subjects(RDF.type, SH.ValidationResult):
         focus = report.value(result, SH.focusNode)
         severity = report.value(result, SH.resultSeverity)
+        shape = report.value(result, SH.sourceShape)
         messages = [m for m in report.objects(result, SH.resultMessage)]
+        if shapes is not None and (result, SH.sourceConstraint, None) in report:
+            of_shape = {str(m) for m in shapes.objects(shape, SH.message)}
+            messages.sort(key=lambda m: (str(m) in of_shape, str(m)))
         english = [m for m in messages if getattr(m, "language", None) in ("en", None)]
         findings.append(Finding(
             focus=focus,
@@ -172,7 +181,7 @@ def findings_of(report: Graph, files_of: dict) -> list[Finding]:
             value=report.value(result, SH.value),
             message=str((english or messages or ["(no message)"])[0]),
             severity=str(severity).rsplit("#", 1)[-1] if severity else "Violation",
-            shape=report.value(result, SH.sourceShape),
+            shape=shape,
             files=tuple(sorted(files_of.get(focus, ()))),
         ))
     return findings
@@ -207,7 +216,7 @@ def validate_dataset(loaded: LoadedDataset, shapes: list[Path] | None = None,
     except Exception as exc:  # pyshacl reports broken shapes as runtime errors
         raise ValidationError(f"SHACL engine failed: {' '.join(str(exc).split())[:400]}") from None
     result = ValidationResult(conforms=bool(conforms), report_graph=bind_prefixes(report))
-    result.findings = each_once(findings_of(report, loaded.files_of))
+    result.findings = each_once(findings_of(report, loaded.files_of, shacl))
     return result
 
 

@@ -115,13 +115,14 @@ def _load_and_dump(store: ox.Store, shadow: ox.Store, sources: Sequence[Source],
 
 def _validate(shadow: Path, shapes: Sequence[Path] | None, folder: Path, progress: Progress | None) -> dict:
     """SHACL verdict of the sources, batch by batch over the shadow store (a closed store on disk, read
-    by one validation process per core); report graph and text."""
-    from thbkg.build.validation import validate_store
+    by one validation process per core); report graph and text, both naming the engine."""
+    from thbkg.build.validation import ENGINE, validate_store  # the SHACL engines load for a build only
 
     result = validate_store(shadow, list(shapes) if shapes else None, report_path=folder / "validation.nt",
                             processes=len(os.sched_getaffinity(0)), progress=progress)
-    (folder / "validation.txt").write_text(result.to_text() + "\n", encoding="utf-8")
-    return {"conforms": result.conforms, "violations": len(result.violations), "warnings": len(result.warnings)}
+    (folder / "validation.txt").write_text(f"Validated by {ENGINE}.\n{result.to_text()}\n", encoding="utf-8")
+    return {"conforms": result.conforms, "violations": len(result.violations), "warnings": len(result.warnings),
+            "engine": ENGINE}
 
 
 def _ontology_page(backend: LocalBackend, folder: Path) -> bool:

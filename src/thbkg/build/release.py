@@ -118,4 +118,5 @@ class Release:
         verdict = self.manifest["validation"]
         return (f"{counts['quads']:,} quads in {counts['graphs']:,} named graphs, {counts['triples']:,} triples in the "
                 f"default graph; SHACL: {'conforms' if verdict['conforms'] else 'does NOT conform'} "
-                f"({verdict['violations']} violation(s), {verdict['warnings']} warning(s))")
+                f"({verdict['violations']} violation(s), {verdict['warnings']} warning(s)"
+                + (f", by {verdict['engine']})" if verdict.get("engine") else ")"))
