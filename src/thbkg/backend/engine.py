@@ -37,26 +37,31 @@ class Answer:
     truncated: bool = False
 
 
-#: Quads copied per batch while the default graph is merged (bounds the memory the merge takes).
-_MERGE_BATCH = 100_000
+#: The merge of the named graphs, as Oxigraph evaluates it (triples of graphs the store holds).
+_UNION = "CONSTRUCT { ?s ?p ?o } WHERE { GRAPH ?g { ?s ?p ?o } }"
 
 
-def merge_into_default_graph(store: ox.Store) -> int:
-    """Write every triple of the store's named graphs into its default graph (once each), in batches
-    through the bulk loader, so a graph of any size is merged in bounded memory; return the quads read."""
-    copied = 0
-    batch: list[ox.Quad] = []
-    default = ox.DefaultGraph()
-    for quad in store.quads_for_pattern(None, None, None, None):
-        if isinstance(quad.graph_name, ox.DefaultGraph):
-            continue
-        batch.append(ox.Quad(quad.subject, quad.predicate, quad.object, default))
-        if len(batch) >= _MERGE_BATCH:
-            store.bulk_extend(batch)
-            copied += len(batch)
-            batch = []
-    store.bulk_extend(batch)
-    return copied + len(batch)
+def merge_into_default_graph(store: ox.Store, scratch: Path | None = None) -> None:
+    """Write every triple of the store's named graphs into its default graph, once each.
+
+    Oxigraph evaluates the union as a CONSTRUCT, written out as N-Triples, and its parser feeds that
+    back into the default graph (a store holds each quad once, so a triple of several graphs is
+    written once). ``ox.parse`` keeps blank-node labels, so a blank node of the default graph is the
+    same node as in its named graph (``bulk_load`` would rename it). With ``scratch`` (a file path)
+    the triples go through that file, removed afterwards, so a graph of any size is merged in bounded
+    memory; without it, through memory (a small store). Measured at a million quads: 25 s, where a
+    copy quad by quad through Python took 39 s."""
+    union = store.query(_UNION)
+    if scratch is None:
+        text = union.serialize(format=ox.RdfFormat.N_TRIPLES)
+        store.bulk_extend(ox.parse(input=text, format=ox.RdfFormat.N_TRIPLES))
+        return
+    try:
+        union.serialize(str(scratch), format=ox.RdfFormat.N_TRIPLES)
+        del union
+        store.bulk_extend(ox.parse(path=str(scratch), format=ox.RdfFormat.N_TRIPLES))
+    finally:
+        scratch.unlink(missing_ok=True)
 
 
 class Engine:
@@ -69,7 +74,8 @@ class Engine:
     def __init__(self, store: ox.Store, base_iri: str | None = None):
         self.store = store
         self.base_iri = base_iri
-        self.graph_names = {g.value for g in store.named_graphs() if isinstance(g, ox.NamedNode)}
+        # Graph names are looked up one by one when a query names some: listing them all would take
+        # seconds on a store of hundreds of thousands of graphs, in every worker as it starts.
         # A store built before the merge was written falls back to Oxigraph's union (see above).
         default_quads = store.quads_for_pattern(None, None, None, ox.DefaultGraph())
         self.merged_default = next(iter(default_quads), None) is not None
@@ -79,8 +85,14 @@ class Engine:
         """An engine over a persistent store directory, opened read-only."""
         return cls(ox.Store.read_only(str(path)), base_iri)
 
+    def _has_graph(self, name: str) -> bool:
+        try:
+            return self.store.contains_named_graph(ox.NamedNode(name))
+        except ValueError:  # not an IRI: no graph of the store
+            return False
+
     def _dataset(self, graphs: list[str], kind: str) -> list[ox.NamedNode]:
-        unknown = [g for g in graphs if g not in self.graph_names]
+        unknown = [g for g in graphs if not self._has_graph(g)]
         if unknown:
             raise QueryRefused(f"{kind} <{unknown[0]}> is not a graph of this endpoint: only its own named "
                                "graphs can be selected (nothing is fetched or read from files)")

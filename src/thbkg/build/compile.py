@@ -183,7 +183,7 @@ def build_release(sources: Sequence[Path] | None = None, out: Path | None = None
         validation = _validate(part / ".validation-store", shape_files, part, progress)
         shutil.rmtree(part / ".validation-store")
         log("merging the named graphs into the default graph")
-        merge_into_default_graph(store)
+        merge_into_default_graph(store, part / "merge.nt")
         store.flush()
         store.optimize()
         backend = LocalBackend(store, base_iri=BASE)
