@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 
 import httpx
+import pyoxigraph as ox
 import pytest
 from click.testing import CliRunner
 
@@ -53,6 +54,25 @@ def test_a_users_own_rdf_is_built_and_served(tmp_path):
         assert [row["who"]["value"] for row in rows] == ["http://example.org/alice"]
     finally:
         running.stop()
+
+
+def test_blank_nodes_of_a_named_graph_are_the_same_nodes_in_the_default_graph(tmp_path):
+    # The build merges the named graphs into the default graph; a blank node must stay one node, so a
+    # pattern that starts in a named graph and goes on in the default graph still joins.
+    source = tmp_path / "own.trig"
+    source.write_text("""@prefix ex: <http://example.org/> .
+ex:g { ex:alice ex:address _:place . _:place ex:city "Lyon" . }
+""", encoding="utf-8")
+    out = tmp_path / "release"
+    result = CliRunner().invoke(main, ["build", str(source), "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    store = ox.Store.read_only(str(Release.open(out).store))
+    rows = list(store.query("""PREFIX ex: <http://example.org/>
+        SELECT ?city WHERE { GRAPH ex:g { ex:alice ex:address ?place } ?place ex:city ?city }"""))
+    assert [row["city"].value for row in rows] == ["Lyon"]
+    ours = [q for q in store.quads_for_pattern(None, None, None, ox.DefaultGraph())
+            if q.predicate.value.startswith("http://example.org/")]
+    assert len(ours) == 2  # each triple once
 
 
 def test_folders_that_are_not_releases_are_refused_in_one_line(tmp_path):
