@@ -3,7 +3,7 @@
 Each engine has a preparation step (timed, with the peak memory of its process tree), then a
 server started on what it built; "start" runs from launching the server to its first answer.
 thbkg: `thbkg build [SOURCE] --out DIR`, then `thbkg serve --store DIR`. Oxigraph: `oxigraph
-load` plus the merge update, then `oxigraph serve-read-only`. Virtuoso: its bulk loader on a
+load` plus the merge update and `oxigraph optimize`, then `oxigraph serve-read-only`. Virtuoso: its bulk loader on a
 database of its own, then the restarted server. The gateways: `thbkg build`, then `thbkg serve
 --store DIR --backend URL` in front of the Oxigraph server or Virtuoso of the same run. The engines
 are loaded as the tests load them (thbkg.backend.engine_servers).

@@ -150,11 +150,15 @@ def _stop(process: subprocess.Popen) -> None:
 
 
 def oxigraph_load_commands(store: Path, nquads: Path, merged: bool = True) -> list[list[str]]:
-    """`oxigraph load` ``nquads`` into ``store`` (named graphs kept) and, if ``merged``, write the
-    merge of the named graphs into the default graph (as `thbkg build` does)."""
+    """`oxigraph load` ``nquads`` into ``store`` (named graphs kept), if ``merged`` write the merge of
+    the named graphs into the default graph (as `thbkg build` does), then `oxigraph optimize` (as
+    `thbkg build` compacts its store). Without the compaction, `serve-read-only` replays the update's
+    log into memory at every start: measured at 1M quads, 13 s and 540 MB before the first answer,
+    against 0.03 s and 23 MB compacted (and at 10M, 309 s and 5.2 GB)."""
     commands = [[str(OXIGRAPH), "load", "--location", str(store), "--file", str(nquads)]]
     if merged:
         commands.append([str(OXIGRAPH), "update", "--location", str(store), "--update", MERGE_INTO_DEFAULT])
+    commands.append([str(OXIGRAPH), "optimize", "--location", str(store)])
     return commands
 
 
