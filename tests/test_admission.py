@@ -49,7 +49,8 @@ def _burst(url: str, count: int) -> list[tuple[int, float, httpx.Headers, str]]:
 
 
 def test_twelve_heavy_queries_at_once_are_each_answered_and_cheap_requests_go_on(server, client):
-    assert client.post("/sparql", data={"query": CHEAP}).status_code == 200  # now in the answer cache
+    for _ in range(2):  # kept by the answer cache the second time
+        assert client.post("/sparql", data={"query": CHEAP}).status_code == 200
     assert client.get(PAGE, headers={"Accept": "text/html"}).status_code == 200  # pages get their worker now
     deadline = time.monotonic() + 60
     while len(query_workers(server.process.pid)) < 3:  # two public workers and the pages' one, started

@@ -436,12 +436,12 @@ def test_answers_carry_an_etag_and_revalidate_with_304(client):
 
 
 def test_a_cached_answer_is_the_same_answer(client):
-    """The second request is answered from the cache, before routing (``fastpath.py``): same body,
-    media type, truncation warning and CORS headers as the first, answered by the application;
-    another Accept still gets its own format."""
+    """An answer is kept the second time its request comes (``cache.py``), and the third is answered
+    from the cache, before routing (``fastpath.py``): same body, media type, truncation warning and
+    CORS headers as the first, answered by the application; another Accept still gets its own format."""
     query = "SELECT ?s WHERE { ?s ?p ?o } ORDER BY ?s"  # over the module's --max-rows 1000
     sent = {"Accept": "text/csv;q=0.9, application/sparql-results+json", "Origin": "https://example.org"}
-    first, second = (client.post("/sparql", data={"query": query}, headers=sent) for _ in range(2))
+    first, _, second = (client.post("/sparql", data={"query": query}, headers=sent) for _ in range(3))
     assert first.status_code == second.status_code == 200
     assert first.content == second.content and len(first.json()["results"]["bindings"]) == 1000
     for name in ("content-type", "content-length", "etag", "cache-control", "vary", "x-thbkg-truncated",
