@@ -191,6 +191,21 @@ def test_the_dataset_is_its_void_description(client):
     assert client.get("/dataset/class/000000000000.ttl").status_code == 404
 
 
+def test_the_void_description_is_read_once_on_first_use(release):
+    from concurrent.futures import ThreadPoolExecutor
+
+    from rdflib.namespace import VOID
+
+    from thbkg.catalogue import ServedVoid
+
+    served = ServedVoid(release.void_path, "http://example.test:9")
+    with ThreadPoolExecutor(4) as pool:  # requests arriving together share one parse
+        graphs = list(pool.map(lambda _: served.graph(), range(8)))
+    assert all(graph is graphs[0] for graph in graphs)
+    assert (URIRef(f"{BASE}dataset"), VOID.sparqlEndpoint, URIRef("http://example.test:9/sparql")) in graphs[0]
+    assert len(graphs[0]) > len(Graph().parse(release.void_path, format="turtle"))
+
+
 def test_shapes_pages_are_the_bundled_shape_files():
     assert shape_files() == shapes_paths()
     for shapes in read_shapes():

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
+import threading
+from pathlib import Path
 
 import pyoxigraph as ox
 from rdflib import Dataset, Graph, Literal, URIRef
@@ -12,7 +15,7 @@ from thbkg.build.release import Dump
 from thbkg.namespaces import BASE, GRAPH, ID, SCHEMA, bind_prefixes
 from thbkg.queries import NamedQuery
 
-__all__ = ["DATASET", "DUMP_FORMATS", "dcat_description", "query_graph_nquads", "void_description",
+__all__ = ["DATASET", "DUMP_FORMATS", "ServedVoid", "dcat_description", "query_graph_nquads", "void_description",
            "void_statistics"]
 
 SPDX = "http://spdx.org/rdf/terms#"
@@ -103,6 +106,28 @@ def void_description(statistics: Graph, public_url: str) -> Graph:
     for name in DUMP_FORMATS:
         void.add((DATASET, VOID.dataDump, URIRef(f"{base}/download/{name}")))
     return void
+
+
+class ServedVoid:
+    """The VoID description as served at ``public_url``, read from the release's statistics
+    (``void.ttl``) on first use and kept: a server starts without waiting for rdflib to parse it,
+    and the pages that show it share one copy."""
+
+    def __init__(self, statistics: Path, public_url: str) -> None:
+        self._statistics, self._public_url = statistics, public_url
+        self._graph: Graph | None = None
+        self._lock = threading.Lock()
+
+    def graph(self) -> Graph:
+        """The description (parsed now if it was not yet)."""
+        with self._lock:
+            if self._graph is None:
+                self._graph = void_description(Graph().parse(self._statistics, format="turtle"), self._public_url)
+            return self._graph
+
+    async def get(self) -> Graph:
+        """The description, parsed off the event loop the first time."""
+        return self._graph if self._graph is not None else await asyncio.to_thread(self.graph)
 
 
 def dcat_description(dumps: list[Dump], public_url: str) -> Graph:

@@ -24,6 +24,7 @@ from rdflib_endpoint import SparqlRouter
 
 from thbkg.backend import Answer, Backend, BackendError
 from thbkg.build.release import Release
+from thbkg.catalogue import ServedVoid
 from thbkg.endpoint.backends import make_backend
 from thbkg.endpoint.cache import ResultCache
 from thbkg.endpoint import templating
@@ -211,11 +212,12 @@ def create_app(release: Release, settings: Settings, backend: Backend | None = N
                              cache=cache, title="THB-KG", description="France's fight against trafficking in human beings")
     app.include_router(router)
     app.add_middleware(SparqlFastPath, router=router)  # added last, so outermost: before CORS and routing
-    add_download_routes(app, release, settings.public_url)
+    void = ServedVoid(release.void_path, settings.public_url)
+    add_download_routes(app, release, settings.public_url, void)
     add_graph_routes(app, NetworkReader(backend_of, quads=None if settings.backend_url else
                                         release.manifest["counts"]["quads"]))
     add_picture_routes(app, backend_of)
-    add_linked_data_routes(app, release, settings.public_url, backend_of)
+    add_linked_data_routes(app, release, settings.public_url, backend_of, void)
     triples = release.manifest["counts"]["triples"]
 
     add_question_routes(app, queries, backend_of, settings)

@@ -5,10 +5,8 @@ from __future__ import annotations
 from fastapi import FastAPI, Request, Response
 from fastapi.responses import FileResponse
 
-from rdflib import Graph
-
 from thbkg.build.release import Release
-from thbkg.catalogue import dcat_description, void_description
+from thbkg.catalogue import ServedVoid, dcat_description
 from thbkg.endpoint.templating import page
 from thbkg.endpoint.protocol import negotiate
 
@@ -18,10 +16,9 @@ _RDF = {"text/turtle": "turtle", "application/ld+json": "json-ld", "application/
         "application/n-triples": "nt"}
 
 
-def add_download_routes(app: FastAPI, release: Release, public_url: str) -> None:
+def add_download_routes(app: FastAPI, release: Release, public_url: str, void: ServedVoid) -> None:
     """VoID (the release's statistics, with this server's endpoint and dumps), the dumps and their DCAT."""
     dumps = release.dumps
-    void = void_description(Graph().parse(release.void_path, format="turtle"), public_url)
     dcat = dcat_description(dumps, public_url)
     by_name = {dump.name: dump for dump in dumps}
 
@@ -37,7 +34,7 @@ def add_download_routes(app: FastAPI, release: Release, public_url: str) -> None
 
     @app.get("/.well-known/void", summary="VoID description with class and property partitions")
     async def void_route(request: Request) -> Response:
-        return rdf(void, request, "VoID description of THB-KG",
+        return rdf(await void.get(), request, "VoID description of THB-KG",
                    "The dataset's statistics (triples, classes, properties, named graphs) and where to reach it.")
 
     @app.get("/download/", summary="The dumps, described in DCAT with their sha256 checksums")

@@ -30,7 +30,7 @@ from rdflib.namespace import DCTERMS, OWL, RDF, RDFS, VOID
 from thbkg.backend import Backend, BackendError
 from thbkg.backend.reading import graph_of, select, sparql_iri
 from thbkg.build.release import Release
-from thbkg.catalogue import DATASET, void_description
+from thbkg.catalogue import DATASET, ServedVoid
 from thbkg.endpoint.labels import Labels
 from thbkg.endpoint.pages import RDF_PAGE_FORMATS, describe, render_html, resource_exists
 from thbkg.endpoint.protocol import negotiate
@@ -116,7 +116,8 @@ async def _labels(backend: Backend, iris: set) -> dict[str, str]:
     return {str(iri): labels.text(iri) for iri in iris if isinstance(iri, URIRef)}
 
 
-def add_linked_data_routes(app: FastAPI, release: Release, public_url: str, backend_of) -> None:
+def add_linked_data_routes(app: FastAPI, release: Release, public_url: str, backend_of,
+                           served_void: ServedVoid) -> None:
     """Answer every IRI under https://w3id.org/thbkg/ at its path; ``backend_of()`` is the started backend."""
     ontology_page = release.ontology_page.read_text(encoding="utf-8") if release.ontology_page else None
     cached: dict[str, object] = {}
@@ -209,8 +210,6 @@ def add_linked_data_routes(app: FastAPI, release: Release, public_url: str, back
 
     # -- The dataset (VoID) -----------------------------------------------------------------------
 
-    void = void_description(Graph().parse(release.void_path, format="turtle"), public_url)
-
     @app.api_route("/dataset", methods=["GET", "HEAD"], summary="The dataset: its VoID description")
     @app.api_route("/dataset{extension}", methods=["GET", "HEAD"], include_in_schema=False)
     async def dataset(request: Request, extension: str | None = None) -> Response:
@@ -219,6 +218,7 @@ def add_linked_data_routes(app: FastAPI, release: Release, public_url: str, back
         media_type = _wanted(request, extension)
         if media_type is None:
             return _not_acceptable()
+        void = await served_void.get()
         if media_type != "text/html":
             return await rdf_response(void, media_type)
         try:
@@ -230,6 +230,7 @@ def add_linked_data_routes(app: FastAPI, release: Release, public_url: str, back
     async def partition(kind: str, key: str, request: Request) -> Response:
         key, extension = split_extension(key)
         iri = URIRef(f"{DATASET}/{kind}/{key}")
+        void = await served_void.get()
         if (None, None, iri) not in void:
             return _unknown(iri)
         media_type = _wanted(request, extension)
