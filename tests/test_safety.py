@@ -215,6 +215,31 @@ def test_a_30_KB_url_is_still_served(server, client):
     assert response.status_code == 200 and response.json()["boolean"] is True
 
 
+# -- Large answers ---------------------------------------------------------------------------
+
+#: Every quad in a fixed order: an answer of several MB in each format.
+EVERY_QUAD = "SELECT ?g ?s ?p ?o WHERE { GRAPH ?g { ?s ?p ?o } } ORDER BY ?g ?s ?p ?o"
+
+
+@pytest.mark.parametrize("media_type", ["application/sparql-results+json", "text/tab-separated-values",
+                                        "application/sparql-results+xml"])
+def test_a_large_answer_arrives_whole_and_as_the_engine_wrote_it(server, client, release, media_type):
+    """A body past the size a worker sends unpickled (raw bytes after the rest of the answer) comes
+    through byte for byte, in every format, and the pipe is in step for the next query."""
+    from thbkg.backend.engine import Engine
+    from thbkg.backend.workers import LARGE_BODY_BYTES
+    from thbkg.namespaces import BASE
+
+    expected = Engine.open(release.store, BASE).run(EVERY_QUAD, media_type, max_rows=100_000)
+    assert len(expected.body) > LARGE_BODY_BYTES
+    for attempt in range(3):  # whichever worker answers, again and again
+        response = client.post("/sparql", data={"query": f"{EVERY_QUAD} # large {media_type} {attempt}"},
+                               headers={"Accept": media_type}, timeout=60)
+        assert response.status_code == 200, response.text[:300]
+        assert response.content == expected.body
+    assert_serving(server, client, f"large answers in {media_type}")
+
+
 # -- The memory cap ---------------------------------------------------------------------------
 
 

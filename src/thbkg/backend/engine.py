@@ -155,17 +155,42 @@ def cap_rows(result: ox.QuerySolutions, media_type: str, max_rows: int) -> Answe
     except (_CapReached, OSError) as exc:
         if not writer.full:
             raise exc
-    tsv = b"".join(writer.parts)
-    rows = max(tsv.count(b"\n") - 1, 0)
+    rows = max(writer.lines - 1, 0)
     if fmt == ox.QueryResultsFormat.TSV:
-        body = tsv
-    else:
-        body = ox.parse_query_results(tsv, format=ox.QueryResultsFormat.TSV).serialize(format=fmt)
+        body = b"".join(writer.parts)
+    else:  # read back chunk by chunk, each freed once read: no second copy of a large answer
+        body = ox.parse_query_results(_ChunkReader(writer.parts), format=ox.QueryResultsFormat.TSV).serialize(
+            format=fmt)
     return Answer("SELECT", media_type, body, rows, truncated=writer.full)
 
 
 class _CapReached(Exception):
     """Raised inside the writer to stop Oxigraph's serialiser once the cap is reached."""
+
+
+class _ChunkReader(io.RawIOBase):
+    """A binary stream reading ``chunks`` in order, emptying the list as it goes (so what has been
+    read can be freed)."""
+
+    def __init__(self, chunks: list[bytes]):
+        chunks.reverse()
+        self._chunks = chunks  # the next chunk last
+        self._offset = 0
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:
+        while self._chunks and self._offset >= len(self._chunks[-1]):
+            self._chunks.pop()
+            self._offset = 0
+        if not self._chunks:
+            return 0
+        chunk = self._chunks[-1]
+        size = min(len(buffer), len(chunk) - self._offset)
+        buffer[:size] = chunk[self._offset:self._offset + size]
+        self._offset += size
+        return size
 
 
 class _CappedLines(io.RawIOBase):

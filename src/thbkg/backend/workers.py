@@ -21,7 +21,7 @@ import signal
 import sys
 import threading
 import types
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from multiprocessing.connection import Connection
 from pathlib import Path
 
@@ -33,6 +33,8 @@ __all__ = ["QueryPool", "StoreSpec"]
 
 #: Stack of the thread that evaluates queries in a worker (a quarter of the memory cap at most).
 QUERY_STACK_BYTES = 256 * 2**20
+#: An answer body this large leaves a worker as raw bytes, unpickled (see ``_send_answer``).
+LARGE_BODY_BYTES = 2**20
 
 
 @dataclass(frozen=True)
@@ -69,13 +71,23 @@ def _serve(conn: Connection, spec: StoreSpec) -> None:
         except EOFError:
             return
         try:
-            conn.send(("ok", engine.run(**job)))
+            _send_answer(conn, engine.run(**job))
         except QueryRefused as exc:
             conn.send(("refused", (str(exc), exc.status)))
         except MemoryError:
             conn.send(("failed", "the query needed more memory than a query may use"))
         except Exception as exc:  # Oxigraph evaluation errors (type errors, overflows ...)
             conn.send(("failed", f"query evaluation failed: {' '.join(str(exc).split())[:300]}"))
+
+
+def _send_answer(conn: Connection, answer) -> None:
+    """Send ``answer`` on the pipe; a large body goes as raw bytes after the rest, not pickled with it,
+    so the worker never holds a second copy of it."""
+    if len(answer.body) < LARGE_BODY_BYTES:
+        conn.send(("ok", answer))
+    else:
+        conn.send(("ok, body follows", replace(answer, body=b"")))
+        conn.send_bytes(answer.body)
 
 
 class _Worker:
@@ -154,7 +166,10 @@ class QueryPool:
                 # uvloop makes a watched descriptor non-blocking; the worker has begun writing one
                 # whole message, which ``recv`` must read to its end rather than fail half-way.
                 os.set_blocking(fd, True)
-                future.set_result(worker.conn.recv())
+                message = worker.conn.recv()
+                if message[0] == "ok, body follows":
+                    message = ("ok", replace(message[1], body=worker.conn.recv_bytes()))
+                future.set_result(message)
             except (EOFError, OSError) as exc:
                 future.set_exception(QueryFailed(f"worker stopped: {exc or 'no answer'}"))
 
