@@ -35,6 +35,8 @@ __all__ = ["QueryPool", "StoreSpec"]
 QUERY_STACK_BYTES = 256 * 2**20
 #: An answer body this large leaves a worker as raw bytes, unpickled (see ``_send_answer``).
 LARGE_BODY_BYTES = 2**20
+#: The status of an answer whose body follows it on the pipe as raw bytes.
+_BODY_FOLLOWS = "ok, body follows"
 
 
 @dataclass(frozen=True)
@@ -86,7 +88,7 @@ def _send_answer(conn: Connection, answer) -> None:
     if len(answer.body) < LARGE_BODY_BYTES:
         conn.send(("ok", answer))
     else:
-        conn.send(("ok, body follows", replace(answer, body=b"")))
+        conn.send((_BODY_FOLLOWS, replace(answer, body=b"")))
         conn.send_bytes(answer.body)
 
 
@@ -167,7 +169,7 @@ class QueryPool:
                 # whole message, which ``recv`` must read to its end rather than fail half-way.
                 os.set_blocking(fd, True)
                 message = worker.conn.recv()
-                if message[0] == "ok, body follows":
+                if message[0] == _BODY_FOLLOWS:
                     message = ("ok", replace(message[1], body=worker.conn.recv_bytes()))
                 future.set_result(message)
             except (EOFError, OSError) as exc:

@@ -217,7 +217,7 @@ def create_app(release: Release, settings: Settings, backend: Backend | None = N
     add_graph_routes(app, NetworkReader(backend_of, quads=None if settings.backend_url else
                                         release.manifest["counts"]["quads"]))
     add_picture_routes(app, backend_of)
-    add_linked_data_routes(app, release, settings.public_url, backend_of, void)
+    add_linked_data_routes(app, release, backend_of, void)
     triples = release.manifest["counts"]["triples"]
 
     add_question_routes(app, queries, backend_of, settings)

@@ -116,8 +116,7 @@ async def _labels(backend: Backend, iris: set) -> dict[str, str]:
     return {str(iri): labels.text(iri) for iri in iris if isinstance(iri, URIRef)}
 
 
-def add_linked_data_routes(app: FastAPI, release: Release, public_url: str, backend_of,
-                           served_void: ServedVoid) -> None:
+def add_linked_data_routes(app: FastAPI, release: Release, backend_of, served_void: ServedVoid) -> None:
     """Answer every IRI under https://w3id.org/thbkg/ at its path; ``backend_of()`` is the started backend."""
     ontology_page = release.ontology_page.read_text(encoding="utf-8") if release.ontology_page else None
     cached: dict[str, object] = {}
